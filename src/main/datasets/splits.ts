@@ -1,0 +1,14 @@
+// Train/validation splits with a fixed seed: an item's split is a hash of (seed, image sha256), stable as items are added.
+import { createHash } from 'node:crypto';
+import type { Split } from './types.ts';
+
+/**
+ * The split of an item. Hashing instead of shuffling means an item keeps its split when more items are imported,
+ * and the same seed gives the same split on any machine; the validation share converges to `validationFraction`.
+ */
+export function splitOf(seed: number, imageSha: string, validationFraction: number): Split {
+  const digest = createHash('sha256').update(`${seed}:${imageSha}`).digest();
+  // 48 bits of the digest as a uniform number in [0, 1).
+  const u = digest.readUIntBE(0, 6) / 2 ** 48;
+  return u < validationFraction ? 'validation' : 'train';
+}

@@ -1,0 +1,7 @@
+// The two Electron IPC channel names that carry the whole StudioApi; shared by main and the preload (inlined there).
+
+/** Renderer → main: `invoke(INVOKE_IPC, channel, params)` answers with a `Result`. */
+export const INVOKE_IPC = 'studio:invoke';
+
+/** Main → renderer: `send(EVENT_IPC, event, payload)` for every studio event. */
+export const EVENT_IPC = 'studio:event';

@@ -1,0 +1,143 @@
+// Gradients of convolutions written GEMM-friendly: im2col weight gradients, flipped-kernel / ConvTranspose input gradients.
+import type { Graph, Shape, Tensor } from '../graph/index.ts';
+import { INT64_MIN } from '../graph/index.ts';
+import { permute, reshapeTo } from './rule.ts';
+
+/** Resolved hyper-parameters of a forward convolution. */
+export interface ConvParams {
+  readonly strides: readonly number[];
+  /** ONNX layout `[begins..., ends...]`. */
+  readonly pads: readonly number[];
+  readonly dilations: readonly number[];
+  readonly group: number;
+}
+
+/** Every offset of a kernel, row-major (the order of the weight's spatial elements). */
+export function kernelOffsets(kernel: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const k of kernel) out = out.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i]));
+  return out;
+}
+
+/** Swaps the first two axes (batch and channel). Only a Reshape when either has size 1. */
+function swapBatchChannel(g: Graph, t: Tensor): Tensor {
+  return permute(g, t, [1, 0, ...t.shape.slice(2).map((_, i) => i + 2)]);
+}
+
+/**
+ * Gradient of `y = conv(x, w)` with respect to `w`, as im2col + GEMM: the input is put channel-first, padded, and
+ * cut into k² strided Slices (one per kernel offset) that are concatenated into a `[C·k², N·Ho·Wo]` matrix; one
+ * Gemm against the output gradient `[M, N·Ho·Wo]` gives the weight gradient. Grouped and depthwise convs use a
+ * batched MatMul per group instead.
+ */
+export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
+  const nsp = x.rank - 2;
+  const n = x.shape[0]!;
+  const c = x.shape[1]!;
+  const m = wShape[0]!;
+  const cg = wShape[1]!;
+  const kernel = wShape.slice(2);
+  const outSp = gy.shape.slice(2);
+  const groups = p.group;
+  const mg = m / groups;
+  const kk = kernel.reduce((a, b) => a * b, 1);
+  const np = n * outSp.reduce((a, b) => a * b, 1);
+
+  const xt = swapBatchChannel(g, x); // [C, N, ...spatial]
+  // Only the rows/cols a kernel offset can reach are needed: the end pad is k + s·(Ho−1) − H − p, clamped at 0.
+  const endNeed = outSp.map(
+    (ho, i) => p.dilations[i]! * (kernel[i]! - 1) + p.strides[i]! * (ho - 1) + 1 - x.shape[i + 2]! - p.pads[i]!,
+  );
+  const pads = [0, 0, ...p.pads.slice(0, nsp), 0, 0, ...endNeed.map((e) => Math.max(0, e))];
+  const xp = pads.some((v) => v !== 0) ? g.pad(xt, pads) : xt;
+
+  const trivial = kk === 1 && p.strides.every((s) => s === 1) && xp.shape.every((d, i) => d === (i < 2 ? xt.shape[i] : outSp[i - 2]));
+  let cols: Tensor;
+  if (trivial) cols = xp;
+  else {
+    const axes = outSp.map((_, i) => i + 2);
+    const slices = kernelOffsets(kernel).map((o) => {
+      const starts = o.map((v, i) => v * p.dilations[i]!);
+      const ends = starts.map((s, i) => s + p.strides[i]! * (outSp[i]! - 1) + 1);
+      const steps = p.strides;
+      return g.slice(xp, { starts, ends, axes, steps: steps.some((s) => s !== 1) ? steps : undefined });
+    });
+    // Concat on axis 1 of [C, N, ...] pieces gives [C, k²·N, ...] = [C, k², N·P] in memory: c-major, then offset.
+    cols = slices.length === 1 ? slices[0]! : g.concat(slices, 1);
+  }
+
+  const gyt = swapBatchChannel(g, gy); // [M, N, ...out]
+  if (groups === 1) {
+    const gw = g.gemm(reshapeTo(g, gyt, [m, np]), reshapeTo(g, cols, [c * kk, np]), null, { transB: true });
+    return reshapeTo(g, gw, wShape);
+  }
+  const cols3 = reshapeTo(g, cols, [groups, cg * kk, np]);
+  if (mg === 1) {
+    // Depthwise (one output per group): a batched matrix–vector product, no transpose of the big operand.
+    const gw = g.matmul(cols3, reshapeTo(g, gyt, [groups, np, 1]));
+    return reshapeTo(g, gw, wShape);
+  }
+  const gy3t = permute(g, reshapeTo(g, gyt, [groups, mg, np]), [0, 2, 1]);
+  const gw = g.matmul(cols3, gy3t); // [G, Cg·k², Mg]
+  return reshapeTo(g, permute(g, gw, [0, 2, 1]), wShape);
+}
+
+/**
+ * Gradient of `y = conv(x, w)` with respect to `x`. Stride 1: a Conv of the output gradient with the flipped,
+ * in/out-transposed kernel (cropping where the forward padding exceeds the kernel extent). Strided: a ConvTranspose
+ * with the forward weight unchanged and `output_padding` for sizes the forward conv's floor lost.
+ */
+export function convInputGrad(g: Graph, gy: Tensor, w: Tensor, xShape: Shape, p: ConvParams): Tensor {
+  const nsp = xShape.length - 2;
+  const kernel = w.shape.slice(2);
+  const spatial = xShape.slice(2);
+  if (p.strides.some((s) => s !== 1)) {
+    const outputPadding = spatial.map((h, i) => {
+      const ext = p.dilations[i]! * (kernel[i]! - 1) + 1;
+      return (h + p.pads[i]! + p.pads[i + nsp]! - ext) % p.strides[i]!;
+    });
+    return g.convTranspose(gy, w, null, {
+      strides: p.strides,
+      pads: p.pads,
+      dilations: p.dilations,
+      group: p.group,
+      outputPadding,
+    });
+  }
+  const m = w.shape[0]!;
+  const cg = w.shape[1]!;
+  const groups = p.group;
+  const mg = m / groups;
+  // [M, Cg, k…] → [G, Mg, Cg, k…] → [G, Cg, Mg, k…] → [C, Mg, k…] (a Reshape when Mg or Cg is 1).
+  const w5 = reshapeTo(g, w, [groups, mg, cg, ...kernel]);
+  const wt = reshapeTo(g, permute(g, w5, [0, 2, 1, ...kernel.map((_, i) => i + 3)]), [groups * cg, mg, ...kernel]);
+  const flipAxes = kernel.map((_, i) => i + 2).filter((a) => wt.shape[a]! > 1);
+  const wf = flipAxes.length
+    ? g.slice(wt, {
+        starts: flipAxes.map(() => -1),
+        ends: flipAxes.map(() => INT64_MIN),
+        axes: flipAxes,
+        steps: flipAxes.map(() => -1),
+      })
+    : wt;
+  const ext = kernel.map((k, i) => p.dilations[i]! * (k - 1));
+  const qb = ext.map((e, i) => e - p.pads[i]!);
+  const qe = ext.map((e, i) => e - p.pads[i + nsp]!);
+  let src = gy;
+  if (qb.some((q) => q < 0) || qe.some((q) => q < 0)) {
+    // Forward padding beyond the kernel extent produced outputs that never saw x: drop them.
+    const axes = spatial.map((_, i) => i + 2);
+    src = g.slice(gy, {
+      starts: qb.map((q) => Math.max(0, -q)),
+      ends: qe.map((q, i) => gy.shape[i + 2]! - Math.max(0, -q)),
+      axes,
+    });
+  }
+  const pads = [...qb, ...qe].map((q) => Math.max(0, q));
+  return g.conv(src, wf, null, { pads, dilations: p.dilations, group: groups });
+}
+
+/** Sum of the output gradient over every axis but the channel: the bias gradient. */
+export function biasGrad(g: Graph, gy: Tensor): Tensor {
+  return g.reduceSum(gy, { axes: [0, ...gy.shape.slice(2).map((_, i) => i + 2)], keepdims: false });
+}

@@ -1,0 +1,175 @@
+// Vector-Jacobian rules of the elementwise ops: arithmetic with broadcasting, activations, Where and Cast.
+import { isFloat } from '../graph/index.ts';
+import { AutodiffError, constNumbers, floatOf, gy0, inp, reduceTo, type RuleContext, type VjpRule } from './rule.ts';
+
+function onlyInput(ctx: RuleContext, f: () => ReturnType<VjpRule>[number]): ReturnType<VjpRule> {
+  return [ctx.needs[0] ? f() : null];
+}
+
+const add: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const gy = gy0(ctx);
+  return [
+    ctx.needs[0] ? reduceTo(g, gy, inp(ctx, 0).shape) : null,
+    ctx.needs[1] ? reduceTo(g, gy, inp(ctx, 1).shape) : null,
+  ];
+};
+
+const sub: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const gy = gy0(ctx);
+  return [
+    ctx.needs[0] ? reduceTo(g, gy, inp(ctx, 0).shape) : null,
+    ctx.needs[1] ? g.neg(reduceTo(g, gy, inp(ctx, 1).shape)) : null,
+  ];
+};
+
+const mul: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const gy = gy0(ctx);
+  const a = inp(ctx, 0);
+  const b = inp(ctx, 1);
+  return [ctx.needs[0] ? reduceTo(g, g.mul(gy, b), a.shape) : null, ctx.needs[1] ? reduceTo(g, g.mul(gy, a), b.shape) : null];
+};
+
+const div: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const gy = gy0(ctx);
+  const a = inp(ctx, 0);
+  const b = inp(ctx, 1);
+  const y = ctx.node.outputs[0]!;
+  // d(a/b)/db = -y/b, which avoids squaring b.
+  return [
+    ctx.needs[0] ? reduceTo(g, g.div(gy, b), a.shape) : null,
+    ctx.needs[1] ? g.neg(reduceTo(g, g.div(g.mul(gy, y), b), b.shape)) : null,
+  ];
+};
+
+const pow: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const gy = gy0(ctx);
+  const a = inp(ctx, 0);
+  const b = inp(ctx, 1);
+  const y = ctx.node.outputs[0]!;
+  let ga = null;
+  if (ctx.needs[0]) {
+    const data = g.constantData(b);
+    const c = data && data.length === 1 ? constNumbers(g, b, 'exponent')[0]! : undefined;
+    // Common constant exponents get cheaper, exact forms.
+    if (c === 1) ga = gy;
+    else if (c === 2) ga = g.mul(gy, g.mul(a, 2));
+    else if (c !== undefined) ga = g.mul(gy, g.mul(g.pow(a, c - 1), c));
+    else ga = reduceTo(g, g.mul(gy, g.mul(b, g.pow(a, g.sub(b, 1)))), a.shape);
+  }
+  const gb = ctx.needs[1] ? reduceTo(g, g.mul(gy, g.mul(y, g.log(a))), b.shape) : null;
+  return [ga, gb];
+};
+
+const neg: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.neg(gy0(ctx)));
+
+const identity: VjpRule = (ctx) => onlyInput(ctx, () => gy0(ctx));
+
+const relu: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.where(ctx.g.greater(inp(ctx, 0), 0), gy0(ctx), 0));
+
+const leakyRelu: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    const gy = gy0(ctx);
+    const alpha = floatOf(ctx.node, 'alpha', 0.01);
+    return g.where(g.greater(inp(ctx, 0), 0), gy, g.mul(gy, alpha));
+  });
+
+const clip: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const x = inp(ctx, 0);
+  if (ctx.needs[1] || ctx.needs[2]) throw new AutodiffError(`autodiff: clip "${ctx.node.name}": bounds must be constants`);
+  if (!ctx.needs[0]) return [null, null, null];
+  const lo = ctx.node.inputs[1];
+  const hi = ctx.node.inputs[2];
+  // PyTorch's hardtanh/relu6 rule: the gradient passes strictly inside (min, max).
+  let gx = gy0(ctx);
+  if (hi) gx = g.where(g.less(x, hi), gx, 0);
+  if (lo) gx = g.where(g.greater(x, lo), gx, 0);
+  return [gx, null, null];
+};
+
+const hardSwish: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    const x = inp(ctx, 0);
+    const gy = gy0(ctx);
+    // PyTorch: 0 below -3, gy·(x/3 + 1/2) on [-3, 3], gy above 3.
+    const mid = g.mul(gy, g.add(g.mul(x, 1 / 3), 0.5));
+    return g.where(g.less(x, -3), 0, g.where(g.greater(x, 3), gy, mid));
+  });
+
+const sigmoid: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    const y = ctx.node.outputs[0]!;
+    return g.mul(gy0(ctx), g.mul(y, g.sub(1, y)));
+  });
+
+const tanh: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    const y = ctx.node.outputs[0]!;
+    return g.mul(gy0(ctx), g.sub(1, g.mul(y, y)));
+  });
+
+const exp: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.mul(gy0(ctx), ctx.node.outputs[0]!));
+
+const log: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.div(gy0(ctx), inp(ctx, 0)));
+
+const sqrt: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.div(ctx.g.mul(gy0(ctx), 0.5), ctx.node.outputs[0]!));
+
+const abs: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    const x = inp(ctx, 0);
+    const gy = gy0(ctx);
+    // sign(x)·gy without the Sign op (missing on some GPU EPs); 0 at x = 0 like PyTorch.
+    return g.where(g.greater(x, 0), gy, g.where(g.less(x, 0), g.neg(gy), 0));
+  });
+
+const where: VjpRule = (ctx) => {
+  const { g } = ctx;
+  const cond = inp(ctx, 0);
+  const gy = gy0(ctx);
+  return [
+    null,
+    ctx.needs[1] ? reduceTo(g, g.where(cond, gy, 0), inp(ctx, 1).shape) : null,
+    ctx.needs[2] ? reduceTo(g, g.where(cond, 0, gy), inp(ctx, 2).shape) : null,
+  ];
+};
+
+const cast: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const x = inp(ctx, 0);
+    const gy = gy0(ctx);
+    if (!isFloat(x.dtype) || !isFloat(gy.dtype)) return null;
+    return x.dtype === gy.dtype ? gy : ctx.g.cast(gy, x.dtype);
+  });
+
+/** Rules of the elementwise ops by ONNX op type. */
+export const elementwiseRules: Readonly<Record<string, VjpRule>> = {
+  Add: add,
+  Sub: sub,
+  Mul: mul,
+  Div: div,
+  Pow: pow,
+  Neg: neg,
+  Identity: identity,
+  Relu: relu,
+  LeakyRelu: leakyRelu,
+  Clip: clip,
+  HardSwish: hardSwish,
+  Sigmoid: sigmoid,
+  Tanh: tanh,
+  Exp: exp,
+  Log: log,
+  Sqrt: sqrt,
+  Abs: abs,
+  Where: where,
+  Cast: cast,
+};

@@ -1,0 +1,198 @@
+// The studio service behind both hosts (Electron IPC and the browser WebSocket): validates every request and answers it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  isRequestChannel,
+  type AppInfo,
+  type DeviceReport,
+  type EventChannel,
+  type Events,
+  type JobInfo,
+  type JobKind,
+  type RequestChannel,
+  type RequestParams,
+  type RequestResult,
+  type Result,
+  type StudioError,
+} from '../../shared/contract.ts';
+import { BlobStore } from '../core/blob-store.ts';
+import { acquireDataDirLock, type DataDirLock } from '../core/data-dir-lock.ts';
+import { openDatabase, type Database } from '../core/db/database.ts';
+import { JobManager, JobNotFoundError, JobStateError } from '../jobs/job-manager.ts';
+import type { JobRecord } from '../jobs/job-store.ts';
+import { REQUEST_SCHEMAS, describeIssues } from './schemas.ts';
+
+/** Options of {@link Studio.open}. */
+export interface StudioOptions {
+  /** The data folder (see `resolveDataDir`); created when missing. */
+  dataDir: string;
+  host: 'electron' | 'browser';
+  version: string;
+  /** Job worker entry; the product worker when absent (tests pass a worker with test runners). */
+  jobWorkerUrl?: URL | undefined;
+  /** Path of an Electron-ABI `better_sqlite3.node`; Node's build when absent. */
+  sqliteNativeBinding?: string | undefined;
+  /** Jobs running at once (default 1). */
+  concurrency?: number | undefined;
+  /** Where internal errors and job crashes are reported, one line each; stderr when absent. */
+  log?: ((line: string) => void) | undefined;
+}
+
+/** Name of the SQLite file inside the data folder. */
+export const DATABASE_FILE_NAME = 'studio.db';
+
+type EventListener = <E extends EventChannel>(event: E, payload: Events[E]) => void;
+type Handlers = { [C in RequestChannel]: (...params: RequestParams<C>) => RequestResult<C> | Promise<RequestResult<C>> };
+
+/** One open studio: database, blob store and job manager over one data folder. */
+export class Studio {
+  /** The blob store, for services and commands that keep big binaries. */
+  readonly blobs: BlobStore;
+  readonly #opts: StudioOptions;
+  readonly #db: Database;
+  readonly #jobs: JobManager;
+  readonly #lock: DataDirLock;
+  readonly #log: (line: string) => void;
+  readonly #listeners = new Set<EventListener>();
+  readonly #handlers: Handlers;
+  #isClosed = false;
+
+  private constructor(opts: StudioOptions, db: Database, lock: DataDirLock, log: (line: string) => void) {
+    this.#opts = opts;
+    this.#db = db;
+    this.#lock = lock;
+    this.#log = log;
+    this.blobs = new BlobStore(db, join(opts.dataDir, 'blobs'));
+    this.#jobs = new JobManager({ db, workerUrl: opts.jobWorkerUrl, concurrency: opts.concurrency ?? 1, log });
+    this.#jobs.onChange((job) => this.#emit('jobs:did-change', toJobInfo(job)));
+    this.#handlers = {
+      'app:info': (): AppInfo => ({
+        version: opts.version,
+        host: opts.host,
+        dataDir: opts.dataDir,
+        platform: `${process.platform}/${process.arch}`,
+      }),
+      'jobs:list': () => this.#jobs.list().map(toJobInfo),
+      'jobs:get': (id) => {
+        const job = this.#jobs.get(id);
+        if (!job) throw new JobNotFoundError(id);
+        return toJobInfo(job);
+      },
+      'jobs:start': (request) => toJobInfo(this.#jobs.start(request.kind, request.params)),
+      'jobs:cancel': (id) => toJobInfo(this.#jobs.cancel(id)),
+      'jobs:resume': (id) => toJobInfo(this.#jobs.resume(id)),
+      'devices:last': () => (this.#jobs.latestSucceeded('device-check')?.result as DeviceReport | undefined) ?? null,
+    };
+  }
+
+  /**
+   * Opens the studio on a data folder: takes its lock, opens and migrates the database, sweeps unreferenced blobs
+   * and marks jobs a previous run left unfinished as interrupted.
+   */
+  static async open(opts: StudioOptions): Promise<Studio> {
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    mkdirSync(opts.dataDir, { recursive: true });
+    const lock = acquireDataDirLock(opts.dataDir);
+    let db: Database | undefined;
+    try {
+      db = openDatabase({ file: join(opts.dataDir, DATABASE_FILE_NAME), nativeBinding: opts.sqliteNativeBinding });
+      const studio = new Studio(opts, db, lock, log);
+      const swept = await studio.blobs.sweep();
+      if (swept.blobs + swept.strayFiles > 0) {
+        log(`blobs: removed ${swept.blobs} unreferenced blob(s) and ${swept.strayFiles} stray file(s), ${swept.freedBytes} bytes`);
+      }
+      return studio;
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Validates and answers one request from an untrusted caller; never throws. */
+  async handle(channel: unknown, params: unknown): Promise<Result<unknown>> {
+    try {
+      if (!isRequestChannel(channel)) return failure('unknown-channel', `Unknown channel ${describeValue(channel)}`);
+      if (this.#isClosed) return failure('internal', 'The studio is closed');
+      const schema = REQUEST_SCHEMAS[channel];
+      if (!Array.isArray(params)) {
+        return failure('invalid-request', `${channel}: params must be an array of arguments, got ${describeType(params)}`);
+      }
+      const arity = schema.def.items.length;
+      if (params.length !== arity) {
+        return failure('invalid-request', `${channel}: takes ${arity} argument${arity === 1 ? '' : 's'}, got ${params.length}`);
+      }
+      const parsed = schema.safeParse(params);
+      if (!parsed.success) return failure('invalid-request', `${channel}: ${describeIssues(parsed.error)}`);
+      return { ok: true, value: await this.#invoke(channel, parsed.data as RequestParams<typeof channel>) };
+    } catch (error) {
+      if (error instanceof JobNotFoundError) return failure('not-found', error.message);
+      if (error instanceof JobStateError) return failure('conflict', error.message);
+      this.#log(`studio: ${String(channel)} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return failure('internal', `${String(channel)} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Subscribes to every event the studio pushes; returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops every worker (jobs still running become interrupted on the next open) and closes the database. */
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#listeners.clear();
+    try {
+      await this.#jobs.close();
+      this.#db.close();
+    } finally {
+      this.#lock.release();
+    }
+  }
+
+  #invoke<C extends RequestChannel>(channel: C, params: RequestParams<C>): RequestResult<C> | Promise<RequestResult<C>> {
+    const handler = this.#handlers[channel] as (...args: RequestParams<C>) => RequestResult<C> | Promise<RequestResult<C>>;
+    return handler(...params);
+  }
+
+  #emit<E extends EventChannel>(event: E, payload: Events[E]): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event, payload);
+      } catch (error) {
+        this.#log(`studio: a ${event} listener threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}
+
+function toJobInfo(job: JobRecord): JobInfo {
+  return {
+    id: job.id,
+    // Only kinds the contract knows are ever queued through the studio.
+    kind: job.kind as JobKind,
+    params: job.params,
+    status: job.status,
+    progress: job.progress,
+    error: job.error,
+    result: job.result,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+function failure(code: StudioError['code'], message: string): Result<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return `(${describeType(value)}, not a channel name)`;
+}
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : `a value of type ${typeof value}`;
+}

@@ -1,0 +1,57 @@
+// Human-readable labels for job kinds, statuses, times and durations.
+import type { DeviceReport, JobInfo, JobKind, JobStatus, ProviderName } from '../../../shared/contract.ts';
+
+/** What each job kind is called in the UI. */
+export const JOB_KIND_LABELS: Readonly<Record<JobKind, string>> = {
+  'device-check': 'Device check',
+};
+
+/** What each job status is called in the UI. */
+export const JOB_STATUS_LABELS: Readonly<Record<JobStatus, string>> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+/** What each execution provider is called in the UI. */
+export const PROVIDER_LABELS: Readonly<Record<ProviderName, string>> = {
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'CoreML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
+
+/** A local date and time for an ISO-8601 string. */
+export function formatTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** A short duration between two ISO-8601 times, e.g. `1.4 s` or `3 min 5 s`. */
+export function formatDuration(fromIso: string, toIso: string): string {
+  const ms = Math.max(0, Date.parse(toIso) - Date.parse(fromIso));
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** Milliseconds with a precision that suits their size. */
+export function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+/** One line saying what a finished job produced, or null when there is nothing to say. */
+export function jobResultSummary(job: JobInfo): string | null {
+  if (job.status !== 'succeeded' || job.result === null) return null;
+  switch (job.kind) {
+    case 'device-check': {
+      const report = job.result as DeviceReport;
+      const available = report.providers.filter((provider) => provider.available).length;
+      return `Preferred provider: ${PROVIDER_LABELS[report.preferred]} · ${available} of ${report.providers.length} available`;
+    }
+  }
+}

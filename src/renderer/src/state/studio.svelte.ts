@@ -1,0 +1,46 @@
+// The renderer's root state: the transport, the connection, and every section's state, wired together.
+import type { AppInfo, StudioError } from '../../../shared/contract.ts';
+import type { Transport } from '../lib/transport.ts';
+import { ConnectionState } from './connection.svelte.ts';
+import { DevicesState } from './devices.svelte.ts';
+import { JobsState } from './jobs.svelte.ts';
+import { Router } from './router.svelte.ts';
+
+/** Everything the UI shows, built on one transport. */
+export class StudioState {
+  readonly connection = new ConnectionState();
+  readonly router = new Router();
+  readonly jobs: JobsState;
+  readonly devices: DevicesState;
+  readonly kind: Transport['kind'];
+  info = $state.raw<AppInfo | null>(null);
+  infoError = $state.raw<StudioError | null>(null);
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+    this.kind = transport.kind;
+    this.jobs = new JobsState(transport.api);
+    this.devices = new DevicesState(transport.api, this.jobs);
+  }
+
+  /** Subscribes to events and loads everything; reloads after each reconnect, since events may have been missed. */
+  start(): void {
+    this.jobs.subscribe();
+    this.#transport.watch((status, detail) => {
+      const wasOpen = this.connection.isOpen;
+      this.connection.set(status, detail);
+      if (status === 'open' && !wasOpen) void this.#loadAll();
+    });
+  }
+
+  async #loadAll(): Promise<void> {
+    const [info] = await Promise.all([this.#transport.api.invoke('app:info'), this.jobs.load(), this.devices.load()]);
+    if (info.ok) {
+      this.info = info.value;
+      this.infoError = null;
+    } else {
+      this.infoError = info.error;
+    }
+  }
+}

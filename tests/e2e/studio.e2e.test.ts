@@ -1,0 +1,125 @@
+// End to end in Chromium against `effects-studio serve`: open the studio, run the device check, follow it in Jobs, read the result.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/browser.ts';
+import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { TestApp } from './support/test-app.ts';
+
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
+
+let dataDir: string;
+let studio: ServedStudio;
+let browser: Browser;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-'));
+  await mkdir(SCREENSHOTS, { recursive: true });
+  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await studio?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the studio in a browser', () => {
+  it('opens on the pipeline, with every section reachable and the unbuilt ones saying what they will do', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    await app.page.getByTestId('page-teacher').waitFor();
+    for (const section of ['teacher', 'effects', 'datasets', 'train', 'live', 'export'] as const) {
+      const view = await app.goTo(section);
+      expect(await view.getByTestId('not-built').isVisible()).toBe(true);
+      expect((await view.locator('li').count()) > 0).toBe(true);
+    }
+    const jobs = await app.goTo('jobs');
+    await jobs.getByTestId('jobs-empty').waitFor();
+    const settings = await app.goTo('settings');
+    expect(await settings.getByTestId('about-data-dir').innerText()).toBe(dataDir);
+    expect(await settings.getByTestId('about-host').innerText()).toContain('Browser');
+    await settings.getByTestId('no-device-report').waitFor();
+    await app.screenshot(join(SCREENSHOTS, 'settings-before-check.png'));
+    expect(app.problems).toEqual([]);
+    await app.close();
+  });
+
+  it('runs the device check from Settings, shows its progress in Jobs and the providers it found', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    await app.runDeviceCheck();
+    await app.goTo('jobs');
+    const row = app.jobRows().first();
+    await row.waitFor();
+    expect(await row.getAttribute('data-kind')).toBe('device-check');
+    const jobId = (await row.getAttribute('data-job-id')) ?? '';
+
+    const done = await app.waitForJobStatus(jobId, 'succeeded');
+    expect(await done.getByTestId('job-status').innerText()).toBe('Succeeded');
+    expect(await done.getByTestId('job-summary').innerText()).toMatch(/Preferred provider: CPU/);
+    await app.screenshot(join(SCREENSHOTS, 'jobs-after-check.png'));
+
+    // The job went through running with partial progress before it succeeded, and the page showed it.
+    const events = app.jobEvents.filter((job) => job.id === jobId);
+    expect(events.some((job) => job.status === 'running')).toBe(true);
+    expect(events.some((job) => job.progress.total > 0 && job.progress.step < job.progress.total)).toBe(true);
+    expect(events.at(-1)?.status).toBe('succeeded');
+    const rendered = (await app.renderedJobStates()).filter((state) => state.jobId === jobId);
+    expect(rendered.some((state) => state.status === 'running' || (state.step !== null && state.step < (state.total ?? 0)))).toBe(true);
+
+    await app.goTo('settings');
+    expect(await app.preferredProvider()).toBe('cpu');
+    const providers = await app.providers();
+    const cpu = providers.find((provider) => provider.name === 'cpu');
+    const webgpu = providers.find((provider) => provider.name === 'webgpu');
+    expect(cpu).toMatchObject({ available: true, reason: '' });
+    expect(cpu?.ms).toMatch(/ms$/);
+    // No GPU adapter on the build machines: WebGPU is listed as unavailable, with the reason.
+    expect(webgpu?.available).toBe(false);
+    expect(webgpu?.reason.length).toBeGreaterThan(0);
+    expect(webgpu?.ms).toBe('—');
+    await app.screenshot(join(SCREENSHOTS, 'settings-after-check.png'));
+    expect(app.problems).toEqual([]);
+    await app.close();
+  });
+
+  it('shows the stored report and the job history to a page opened later', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    await app.goTo('settings');
+    expect(await app.preferredProvider()).toBe('cpu');
+    expect((await app.providers()).find((provider) => provider.name === 'cpu')?.available).toBe(true);
+    await app.goTo('jobs');
+    expect(await app.jobRows().count()).toBeGreaterThanOrEqual(1);
+    expect(app.problems).toEqual([]);
+    await app.close();
+  });
+
+  it('marks a job cut short by a crash as interrupted, and resumes it from the Jobs panel', async () => {
+    const before = await TestApp.open(browser, studio.url);
+    const known = new Set(before.jobEvents.map((job) => job.id));
+    const started = before.nextJobEvent((job) => job.kind === 'device-check' && !known.has(job.id));
+    await before.runDeviceCheck();
+    const job = await started;
+    // The worker needs far longer to load ONNX Runtime than this kill takes, so the job is cut short mid-flight.
+    await studio.kill();
+    const banner = before.page.getByTestId('connection-banner');
+    await banner.and(before.page.locator('[data-status="reconnecting"]')).waitFor();
+    expect(await banner.innerText()).toMatch(/Connection lost/);
+    await before.screenshot(join(SCREENSHOTS, 'connection-lost.png'));
+    await before.close();
+
+    studio = await serveStudio(dataDir);
+    const app = await TestApp.open(browser, studio.url);
+    await app.goTo('jobs');
+    const row = await app.waitForJobStatus(job.id, 'interrupted');
+    expect(await row.getByTestId('job-status').innerText()).toBe('Interrupted');
+    expect((await row.getByTestId('job-error').innerText()).length).toBeGreaterThan(0);
+    await app.screenshot(join(SCREENSHOTS, 'jobs-interrupted.png'));
+    await row.getByTestId('job-resume').click();
+    const resumed = await app.waitForJobStatus(job.id, 'succeeded');
+    expect(await resumed.getByTestId('job-summary').innerText()).toMatch(/Preferred provider: CPU/);
+    expect(app.problems).toEqual([]);
+    await app.close();
+  });
+});

@@ -1,0 +1,168 @@
+// The one page object of the end-to-end tests: drives the studio's UI the way a user does and reads what it shows.
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { JobInfo, JobStatus, ProviderName } from '../../../src/shared/contract.ts';
+import type { PageId } from '../../../src/renderer/src/lib/pages.ts';
+import type { HostMessage } from '../../../src/main/host/wire.ts';
+
+/** One row of the providers table as the user reads it. */
+export interface ProviderRow {
+  name: ProviderName;
+  available: boolean;
+  reason: string;
+  ms: string;
+}
+
+/** A job state the page rendered: the `data-status` of a job row or the `data-step` of a progress bar. */
+export interface RenderedJobState {
+  jobId: string;
+  status: string | null;
+  step: number | null;
+  total: number | null;
+}
+
+// Runs in the page before the app: records every job state the DOM ever shows, so a test can tell what the user saw
+// even when a fast job passes through a state between two of the test's checks.
+function recordRenderedJobStates(): void {
+  const seen: RenderedJobState[] = [];
+  (window as unknown as { __renderedJobStates: RenderedJobState[] }).__renderedJobStates = seen;
+  const record = (element: Element): void => {
+    const row = element.closest('[data-job-id]');
+    const jobId = row?.getAttribute('data-job-id');
+    if (!jobId) return;
+    const progress = element.matches('[data-testid="job-progress"]') ? element : null;
+    seen.push({
+      jobId,
+      status: progress ? null : element.getAttribute('data-status'),
+      step: progress ? Number(progress.getAttribute('data-step')) : null,
+      total: progress ? Number(progress.getAttribute('data-total')) : null,
+    });
+  };
+  const scan = (node: Node): void => {
+    if (!(node instanceof Element)) return;
+    for (const element of [node, ...node.querySelectorAll('[data-testid="job-row"], [data-testid="job-progress"]')]) {
+      if (element.matches('[data-testid="job-row"], [data-testid="job-progress"]')) record(element);
+    }
+  };
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      if (mutation.type === 'attributes') scan(mutation.target);
+      else mutation.addedNodes.forEach(scan);
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'data-step'] });
+}
+
+/** The studio open in one fresh browser context. */
+export class TestApp {
+  /** Console errors, page errors and CSP violations; a healthy studio has none. */
+  readonly problems: string[] = [];
+  /** Every `jobs:did-change` the page received over its WebSocket, in order. */
+  readonly jobEvents: JobInfo[] = [];
+  readonly #jobEventWaiters = new Set<(job: JobInfo) => void>();
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.text().includes('Content Security Policy')) this.problems.push(message.text());
+    });
+    page.on('pageerror', (error) => this.problems.push(error.message));
+    page.on('websocket', (socket) => {
+      socket.on('framereceived', ({ payload }) => {
+        const message = JSON.parse(String(payload)) as HostMessage;
+        if (message.type !== 'event' || message.event !== 'jobs:did-change') return;
+        this.jobEvents.push(message.payload);
+        for (const waiter of this.#jobEventWaiters) waiter(message.payload);
+      });
+    });
+  }
+
+  /** Opens the studio at `url` (with its token) in a new, empty context and waits until it is connected. */
+  static async open(browser: Browser, url: string): Promise<TestApp> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(recordRenderedJobStates);
+    const app = new TestApp(context, await context.newPage());
+    await app.page.goto(url);
+    await app.page.getByTestId('sidebar-foot').filter({ hasText: 'browser' }).waitFor();
+    await app.page.getByTestId('connection-banner').waitFor({ state: 'detached' });
+    return app;
+  }
+
+  /** Clicks a section in the sidebar and waits for it to show. */
+  async goTo(section: PageId): Promise<Locator> {
+    await this.page.getByTestId(`nav-${section}`).click();
+    const view = this.page.getByTestId(`page-${section}`);
+    await view.waitFor();
+    return view;
+  }
+
+  /** Resolves with the first `jobs:did-change` from now on that matches. */
+  nextJobEvent(matches: (job: JobInfo) => boolean): Promise<JobInfo> {
+    return new Promise((resolve) => {
+      const waiter = (job: JobInfo): void => {
+        if (!matches(job)) return;
+        this.#jobEventWaiters.delete(waiter);
+        resolve(job);
+      };
+      this.#jobEventWaiters.add(waiter);
+    });
+  }
+
+  /** Settings → Compute → "Run device check". */
+  async runDeviceCheck(): Promise<void> {
+    await this.goTo('settings');
+    await this.page.getByTestId('run-device-check').click();
+  }
+
+  /** The Jobs list's rows, newest first. */
+  jobRows(): Locator {
+    return this.page.getByTestId('job-row');
+  }
+
+  /** The Jobs list's row of one job. */
+  jobRow(id: string): Locator {
+    return this.page.locator(`[data-testid="job-row"][data-job-id="${id}"]`);
+  }
+
+  /** Waits until a job's row shows the given status. */
+  async waitForJobStatus(id: string, status: JobStatus): Promise<Locator> {
+    const row = this.page.locator(`[data-testid="job-row"][data-job-id="${id}"][data-status="${status}"]`);
+    await row.waitFor();
+    return row;
+  }
+
+  /** Every job state the page has rendered so far, in order. */
+  renderedJobStates(): Promise<RenderedJobState[]> {
+    return this.page.evaluate(() => (window as unknown as { __renderedJobStates: RenderedJobState[] }).__renderedJobStates);
+  }
+
+  /** The providers table of Settings → Compute, as the user reads it. */
+  async providers(): Promise<ProviderRow[]> {
+    const rows = this.page.getByTestId('provider-row');
+    await rows.first().waitFor();
+    const result: ProviderRow[] = [];
+    for (const row of await rows.all()) {
+      result.push({
+        name: (await row.getAttribute('data-provider')) as ProviderName,
+        available: (await row.getAttribute('data-available')) === 'true',
+        reason: (await row.getByTestId('provider-reason').innerText()).trim(),
+        ms: (await row.getByTestId('provider-ms').innerText()).trim(),
+      });
+    }
+    return result;
+  }
+
+  /** The preferred provider Settings → Compute names (its id, e.g. `cpu`). */
+  preferredProvider(): Promise<string | null> {
+    return this.page.getByTestId('preferred-provider').getAttribute('data-provider');
+  }
+
+  /** Saves a screenshot of the window. */
+  async screenshot(path: string): Promise<void> {
+    await this.page.screenshot({ path });
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
