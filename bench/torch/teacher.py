@@ -3,7 +3,7 @@ stylegan2-ada-pytorch (training/networks.py, conv2d_resample.py, upfirdn2d.py re
 studio's NVIDIA-named .safetensors, and the benchmark twin of src/main/bench/teacher.ts. Prints one JSON line.
 
 Commands:
-  latents  --seed S --count N [--stream K]       the first N gaussians of the studio's RNG (float64, exact repr)
+  latents  --pairs SEED:STREAM,... --count N      the first N gaussians of each seed's stream (float64, exact repr)
   forward  --weights F --seeds 1,2 --psi P --out O   render seeds (const noise) to O as raw float32 NCHW
   bench    --weights F --batch 8 --batches 2 --threads T   images per second
 """
@@ -15,8 +15,10 @@ import sys
 import time
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+# torch is imported by main() only for the commands that need it: `latents` must start fast.
+torch = None
+F = None
 
 # --------------------------------------------------------------------------- the studio's seeded RNG (see rng.ts)
 
@@ -190,11 +192,10 @@ def modulated_conv2d(x, weight, styles, noise, up, padding, f, demodulate, fused
     return x + noise if noise is not None else x
 
 
-class Generator(torch.nn.Module):
+class Generator:
     """The stylegan2-ada-pytorch generator (skip architecture), parameters taken from an NVIDIA-named state dict."""
 
     def __init__(self, sd, fused=True):
-        super().__init__()
         self.sd = sd
         self.fused = fused
         self.mapping_layers = 0
@@ -245,16 +246,15 @@ class Generator(torch.nn.Module):
             idx += 2
         return img
 
-    def forward(self, z, psi):
+    def __call__(self, z, psi):
         return self.synthesis(self.mapping(z, psi))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["latents", "forward", "bench"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pairs", default="0:0")
     parser.add_argument("--count", type=int, default=8)
-    parser.add_argument("--stream", type=int, default=0)
     parser.add_argument("--weights")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--psi", type=float, default=1.0)
@@ -267,9 +267,17 @@ def main():
     args = parser.parse_args()
 
     if args.command == "latents":
-        rng = SeededRandom(args.seed, args.stream)
-        print(json.dumps({"gaussians": [repr(rng.gaussian()) for _ in range(args.count)]}))
+        result = []
+        for pair in args.pairs.split(","):
+            seed, stream = (int(v) for v in pair.split(":"))
+            rng = SeededRandom(seed, stream)
+            result.append([repr(rng.gaussian()) for _ in range(args.count)])
+        print(json.dumps({"gaussians": result}))
         return
+
+    global torch, F
+    import torch
+    import torch.nn.functional as F
 
     torch.set_num_threads(args.threads)
     G = Generator(read_safetensors(args.weights), fused=bool(args.fused))

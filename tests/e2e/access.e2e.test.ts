@@ -1,4 +1,6 @@
 // The browser host refuses anyone without this start's token, over HTTP and over the WebSocket, from a real browser too.
+// Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
+/// <reference lib="dom" />
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

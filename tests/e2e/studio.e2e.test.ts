@@ -1,4 +1,6 @@
 // End to end in Chromium against `effects-studio serve`: open the studio, run the device check, follow it in Jobs, read the result.
+// Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
+/// <reference lib="dom" />
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,9 @@ describe('the studio in a browser', () => {
   it('opens on the pipeline, with every section reachable and the unbuilt ones saying what they will do', async () => {
     const app = await TestApp.open(browser, studio.url);
     await app.page.getByTestId('page-teacher').waitFor();
+    // COOP + COEP from the host make the page cross-origin isolated (needed later for WASM threads).
+    expect(await app.page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    await app.screenshot(join(SCREENSHOTS, 'teacher.png'));
     for (const section of ['teacher', 'effects', 'datasets', 'train', 'live', 'export'] as const) {
       const view = await app.goTo(section);
       expect(await view.getByTestId('not-built').isVisible()).toBe(true);

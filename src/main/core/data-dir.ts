@@ -11,8 +11,11 @@ export interface DataDirOptions {
   dataDir?: string | undefined;
   /** Electron's `app.getPath('userData')`, passed in by the shell. */
   electronUserData?: string | undefined;
+  /** Environment to read `EFFECTS_STUDIO_HOME`, `XDG_CONFIG_HOME` and `APPDATA` from. */
   env?: Record<string, string | undefined>;
+  /** Platform whose default folder applies. */
   platform?: NodeJS.Platform;
+  /** The user's home folder. */
   home?: string;
 }
 

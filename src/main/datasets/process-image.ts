@@ -54,6 +54,8 @@ export async function readImageFile(path: string, maxBytes = DEFAULT_MAX_BYTES):
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new ImageRejectedError('is a folder, not a file');
+    // A pipe or device would block the read forever.
+    if (!st.isFile()) throw new ImageRejectedError('not a regular file (a pipe, socket or device)');
     if (st.size === 0) throw new ImageRejectedError('empty file (0 bytes)');
     if (st.size > maxBytes) throw new ImageRejectedError(`file too large (${st.size} bytes; the limit is ${maxBytes})`);
     return await readFile(path);

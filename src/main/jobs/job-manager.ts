@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { JobProgress } from '../../shared/contract.ts';
 import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage } from '../worker/protocol.ts';
-import { defaultJobWorkerUrl, spawnJobWorker } from './job-worker-url.ts';
+import { defaultJobWorkerUrl, spawnJobWorker } from './job-worker-entry.ts';
 import { JobStore, type FinalJobStatus, type JobRecord } from './job-store.ts';
 
 /** Options of {@link JobManager}. */
@@ -80,6 +80,7 @@ export class JobManager {
     return () => this.#listeners.delete(listener);
   }
 
+  /** One job (with the live progress of a running one), or null. */
   get(id: string): JobRecord | null {
     return this.#withLiveProgress(this.#store.get(id));
   }

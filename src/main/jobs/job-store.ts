@@ -97,6 +97,7 @@ export class JobStore {
     return this.get(id)!;
   }
 
+  /** One job, or null when no job has this id. */
   get(id: string): JobRecord | null {
     const row = this.#sql.get.get(id);
     return row ? toRecord(row) : null;
@@ -113,14 +114,17 @@ export class JobStore {
     return row ? toRecord(row) : null;
   }
 
+  /** A worker took the job: `running`, started now. */
   markRunning(id: string): void {
     this.#sql.markRunning.run(Date.now(), id);
   }
 
+  /** Records the progress of a running job. */
   saveProgress(id: string, progress: JobProgress): void {
     this.#sql.saveProgress.run(progress.step, progress.total, progress.message, id);
   }
 
+  /** Records the JSON state a running job can resume from. */
   saveCheckpoint(id: string, state: unknown): void {
     this.#sql.saveCheckpoint.run(JSON.stringify(state ?? null), id);
   }

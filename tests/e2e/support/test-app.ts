@@ -1,4 +1,6 @@
 // The one page object of the end-to-end tests: drives the studio's UI the way a user does and reads what it shows.
+// Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
+/// <reference lib="dom" />
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { JobInfo, JobStatus, ProviderName } from '../../../src/shared/contract.ts';
 import type { PageId } from '../../../src/renderer/src/lib/pages.ts';
@@ -39,7 +41,7 @@ function recordRenderedJobStates(): void {
   };
   const scan = (node: Node): void => {
     if (!(node instanceof Element)) return;
-    for (const element of [node, ...node.querySelectorAll('[data-testid="job-row"], [data-testid="job-progress"]')]) {
+    for (const element of [node, ...Array.from(node.querySelectorAll('[data-testid="job-row"], [data-testid="job-progress"]'))]) {
       if (element.matches('[data-testid="job-row"], [data-testid="job-progress"]')) record(element);
     }
   };
@@ -77,15 +79,26 @@ export class TestApp {
     });
   }
 
-  /** Opens the studio at `url` (with its token) in a new, empty context and waits until it is connected. */
+  /** Opens the studio at `url` (with its token) in a new, empty browser context and waits until it is connected. */
   static async open(browser: Browser, url: string): Promise<TestApp> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript(recordRenderedJobStates);
     const app = new TestApp(context, await context.newPage());
     await app.page.goto(url);
-    await app.page.getByTestId('sidebar-foot').filter({ hasText: 'browser' }).waitFor();
-    await app.page.getByTestId('connection-banner').waitFor({ state: 'detached' });
+    await app.#ready('browser');
     return app;
+  }
+
+  /** Drives a page that is already open (an Electron window) and waits until the studio in it is connected. */
+  static async attach(context: BrowserContext, page: Page): Promise<TestApp> {
+    const app = new TestApp(context, page);
+    await app.#ready('desktop');
+    return app;
+  }
+
+  async #ready(host: 'browser' | 'desktop'): Promise<void> {
+    await this.page.getByTestId('sidebar-foot').filter({ hasText: host }).waitFor();
+    await this.page.getByTestId('connection-banner').waitFor({ state: 'detached' });
   }
 
   /** Clicks a section in the sidebar and waits for it to show. */
@@ -131,7 +144,7 @@ export class TestApp {
     return row;
   }
 
-  /** Every job state the page has rendered so far, in order. */
+  /** Every job state the page has rendered so far, in order (browser contexts opened with {@link TestApp.open}). */
   renderedJobStates(): Promise<RenderedJobState[]> {
     return this.page.evaluate(() => (window as unknown as { __renderedJobStates: RenderedJobState[] }).__renderedJobStates);
   }

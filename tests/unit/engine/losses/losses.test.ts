@@ -1,6 +1,6 @@
 // Losses: values against closed forms computed here, gradients against float64 finite differences.
 import { describe, expect, it } from 'vitest';
-import { Graph, GraphBuildError, Rng } from '../../../../src/main/engine/graph/index.ts';
+import { Graph, GraphBuildError, Rng, type Tensor } from '../../../../src/main/engine/graph/index.ts';
 import { charbonnierLoss, l1Loss, mseLoss, multiScaleL1Loss } from '../../../../src/main/engine/losses/index.ts';
 import { gradCheck, randomData, TOLERANCE } from '../support/gradcheck.ts';
 import { runFloat, sessionFor } from '../support/ort.ts';
@@ -33,7 +33,7 @@ function pool2(data: ArrayLike<number>, s: number[]): { data: Float64Array; shap
   return { data: out, shape: [nb, c, ho, wo] };
 }
 
-async function lossValue(build: (g: Graph) => ReturnType<typeof l1Loss>): Promise<{ value: number; dims: readonly number[] }> {
+async function lossValue(build: (g: Graph) => Tensor): Promise<{ value: number; dims: readonly number[] }> {
   const g = new Graph('loss');
   g.input('pred', 'float32', shape);
   g.input('target', 'float32', shape);
@@ -93,10 +93,10 @@ describe('loss values', () => {
 
 describe('loss gradients', () => {
   const builds = {
-    l1: (g: Graph, a: ReturnType<Graph['input']>, b: ReturnType<Graph['input']>) => l1Loss(g, a, b),
-    mse: (g: Graph, a: ReturnType<Graph['input']>, b: ReturnType<Graph['input']>) => mseLoss(g, a, b),
-    charbonnier: (g: Graph, a: ReturnType<Graph['input']>, b: ReturnType<Graph['input']>) => charbonnierLoss(g, a, b, { eps: 0.1 }),
-    'multi-scale L1 (odd sizes)': (g: Graph, a: ReturnType<Graph['input']>, b: ReturnType<Graph['input']>) =>
+    l1: (g: Graph, a: Tensor, b: Tensor) => l1Loss(g, a, b),
+    mse: (g: Graph, a: Tensor, b: Tensor) => mseLoss(g, a, b),
+    charbonnier: (g: Graph, a: Tensor, b: Tensor) => charbonnierLoss(g, a, b, { eps: 0.1 }),
+    'multi-scale L1 (odd sizes)': (g: Graph, a: Tensor, b: Tensor) =>
       multiScaleL1Loss(g, a, b, { weights: [1, 0.5, 0.3] }),
   };
   for (const [name, build] of Object.entries(builds)) {

@@ -177,6 +177,16 @@ export interface RefResult {
   styles: Map<string, Float64Array[]>;
 }
 
+/** stylegan2-ada-pytorch `MappingNetwork` without broadcast and truncation: z → w. */
+export function nvidiaMapping(t: Map<string, RefTensor>, z: Float64Array[]): Float64Array[] {
+  let x = normalize2ndMoment(z);
+  for (let i = 0; t.has(`mapping.fc${i}.weight`); i++) {
+    const w = get(t, `mapping.fc${i}.weight`);
+    x = linear(x, w, get(t, `mapping.fc${i}.bias`), 0.01 / Math.sqrt(w.shape[1]!), 0.01).map((r) => r.map((v) => lrelu(v) * Math.SQRT2));
+  }
+  return x;
+}
+
 /** stylegan2-ada-pytorch `Generator.forward(z, c=None, truncation_psi, truncation_cutoff, noise_mode)`. */
 export function nvidiaForward(
   t: Map<string, RefTensor>,
@@ -187,12 +197,7 @@ export function nvidiaForward(
   convClamp: number | null = null,
 ): RefResult {
   const n = z.length;
-  // MappingNetwork
-  let x = normalize2ndMoment(z);
-  for (let i = 0; t.has(`mapping.fc${i}.weight`); i++) {
-    const w = get(t, `mapping.fc${i}.weight`);
-    x = linear(x, w, get(t, `mapping.fc${i}.bias`), 0.01 / Math.sqrt(w.shape[1]!), 0.01).map((r) => r.map((v) => lrelu(v) * Math.SQRT2));
-  }
+  const x = nvidiaMapping(t, z);
   let resolution = 4;
   while (t.has(`synthesis.b${resolution * 2}.conv0.weight`)) resolution *= 2;
   const blocks: number[] = [];
