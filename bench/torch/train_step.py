@@ -82,6 +82,7 @@ def main() -> None:
         "size": args.size,
         "steps": args.steps,
         "loss": loss,
+        "params": sum(p.numel() for p in model.parameters()),
         "torch_version": torch.__version__,
     }))
 

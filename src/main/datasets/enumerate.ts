@@ -130,9 +130,10 @@ async function walk(dir: string, out: WorkEntry[]): Promise<void> {
   for (const n of names) {
     if (n.name.startsWith('.')) continue;
     const path = join(dir, n.name);
-    // Symbolic links to folders are not followed, so a link cycle cannot make the walk endless.
+    // Symbolic links to folders are not followed, so a link cycle cannot make the walk endless. Pipes and devices
+    // are listed too: reading them is refused per file, so the user sees them in the report.
     if (n.isDirectory()) await walk(path, out);
-    else if (n.isFile() || n.isSymbolicLink()) out.push(entryFor(path));
+    else out.push(entryFor(path));
   }
 }
 

@@ -124,17 +124,18 @@ describe('connection handling', () => {
     expect(await inFlight).toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringContaining('lost the connection') } });
     expect(statuses.at(-1)).toEqual(['reconnecting', 'cannot reach the studio']);
 
-    // Made while disconnected: held until the next connection opens.
-    const waiting = client.invoke('jobs:list');
+    // Made while reconnecting: answered at once, so the user sees why nothing happened.
+    expect(await client.invoke('jobs:list')).toMatchObject({ ok: false, error: { message: expect.stringContaining('not connected') } });
     expect(sockets.opened).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(250);
     expect(sockets.opened).toHaveLength(2);
     sockets.last.handlers.onOpen();
+    expect(statuses.at(-1)).toEqual(['open', null]);
+    const call = client.invoke('jobs:list');
     const sent = JSON.parse(sockets.last.sent[0] ?? '') as { id: number; channel: string };
     expect(sent.channel).toBe('jobs:list');
     sockets.last.handlers.onMessage(JSON.stringify({ type: 'result', id: sent.id, result: { ok: true, value: [] } }));
-    expect(await waiting).toEqual({ ok: true, value: [] });
-    expect(statuses.at(-1)).toEqual(['open', null]);
+    expect(await call).toEqual({ ok: true, value: [] });
 
     // Backoff doubles while the host stays away.
     sockets.last.handlers.onClose(1001, 'going away');

@@ -14,3 +14,4 @@ export {
 export { describeProviderError, platformProviders, PROVIDER_ORDER, unavailableReason } from './providers.ts';
 export { probeProviders, type ProbeOptions } from './probe.ts';
 export { buildProbeModel, PROBE_INPUT, PROBE_INPUT_SHAPE, PROBE_OUTPUT } from './probe-model.ts';
+export { summarizeProfile, type ProfileEntry, type ProfileSummary } from './profile.ts';

@@ -71,6 +71,7 @@ export function addMapping(g: Graph, weights: TeacherWeights, z: Tensor, psi: Te
     });
     const w = x;
     const cutoff = opts.truncationCutoff ?? numWs;
+    if (!Number.isInteger(cutoff) || cutoff < 0) throw new RangeError(`mapping: truncation cutoff must be an integer ≥ 0, got ${cutoff}`);
     const mask = Array.from({ length: numWs }, (_, i) => (i < cutoff ? 1 : 0));
     // ψ per layer: ψ where truncated, 1 elsewhere.
     const psiPerLayer = g.add(
@@ -100,7 +101,7 @@ export function addStyles(g: Graph, weights: TeacherWeights, ws: Tensor): Map<st
   return styles;
 }
 
-/** The normalised 2-D resampling filter times `gain`, flipped when `flip` (correlation vs convolution). */
+/** The normalised 2-D [1,3,3,1] filter times `gain`, row-major. */
 function filter2d(gain: number): number[] {
   const taps = RESAMPLE_TAPS;
   const sum = taps.reduce((a, b) => a + b, 0);
@@ -109,7 +110,7 @@ function filter2d(gain: number): number[] {
   return out;
 }
 
-/** Repeats a k×k filter for `channels` depthwise groups, as a [channels, 1, k, k] constant. */
+/** The filter (gain 4) repeated for `channels` depthwise groups as a [channels, 1, k, k] constant; `flip` turns convolution into correlation. */
 function depthwiseFilter(g: Graph, channels: number, name: string, flip: boolean): Tensor {
   const f = filter2d(4);
   const k = RESAMPLE_TAPS.length;
@@ -149,6 +150,12 @@ function swapInOut(weight: Float32Array, out: number, inC: number, k: number): F
   return swapped;
 }
 
+/** The transposed conv of `conv2d_resample(up=2)`: stride 2, no padding, on the [out, in, k, k] weight swapped to [in, out]. */
+function transposedConv(g: Graph, xs: Tensor, weight: Float32Array, out: number, inC: number, k: number, p: string): Tensor {
+  const wt = g.constant(swapInOut(weight, out, inC, k), [inC, out, k, k], 'float32', `${p}.weight_transposed`);
+  return g.convTranspose(xs, wt, null, { strides: 2, name: 'conv_transpose' });
+}
+
 function modulatedConv(
   g: Graph,
   x: Tensor,
@@ -166,8 +173,7 @@ function modulatedConv(
     let y: Tensor;
     if (layer.up) {
       // conv2d_resample(up=2): transposed conv (stride 2, no padding) on the stored weight, then FIR with pad 1.
-      const wt = g.constant(swapInOut(lw.weight, out, inC, k), [inC, out, k, k], 'float32', `${p}.weight_transposed`);
-      const up = g.convTranspose(xs, wt, null, { strides: 2, name: 'conv_transpose' });
+      const up = transposedConv(g, xs, lw.weight, out, inC, k, p);
       y = g.conv(up, depthwiseFilter(g, out, `${p}.fir`, true), null, { pads: 1, group: out, name: 'fir' });
     } else {
       const w = g.constant(lw.weight, [out, inC, k, k], 'float32', `${p}.weight`);
@@ -179,25 +185,11 @@ function modulatedConv(
     const demod = g.div(LRELU_GAIN, g.sqrt(g.add(g.matmul(g.mul(style, style), sumSq), DEMOD_EPS)), 'demod');
     y = g.mul(y, g.reshape(demod, [n, out, 1, 1]), 'demodulate');
     if (noise !== null) y = g.add(y, g.mul(noise, lw.noiseStrength * LRELU_GAIN), 'add_noise');
-    let shift: Float32Array;
-    let shiftShape: number[];
-    if (opts.noise === 'const' || opts.noise === undefined) {
-      if (lw.noiseConst === null) {
-        shift = scaled(lw.bias, LRELU_GAIN);
-        shiftShape = [1, out, 1, 1];
-      } else {
-        // Stored noise and bias are both constants: add them in one pass over the activations.
-        shift = new Float32Array(out * r * r);
-        for (let o = 0; o < out; o++) {
-          for (let i = 0; i < r * r; i++) shift[o * r * r + i] = (lw.noiseConst[i]! * lw.noiseStrength + lw.bias[o]!) * LRELU_GAIN;
-        }
-        shiftShape = [1, out, r, r];
-      }
-    } else {
-      shift = scaled(lw.bias, LRELU_GAIN);
-      shiftShape = [1, out, 1, 1];
+    if ((opts.noise ?? 'const') === 'const' && lw.noiseConst !== null) {
+      const stored = g.constant(scaled(lw.noiseConst, lw.noiseStrength * LRELU_GAIN), [1, 1, r, r], 'float32', `${p}.noise`);
+      y = g.add(y, stored, 'add_noise');
     }
-    y = g.add(y, g.constant(shift, shiftShape, 'float32', `${p}.shift`), 'bias');
+    y = g.add(y, g.constant(scaled(lw.bias, LRELU_GAIN), [1, out, 1, 1], 'float32', `${p}.bias`), 'bias');
     y = g.leakyRelu(y, LRELU_SLOPE, 'lrelu');
     if (opts.convClamp != null) y = g.clip(y, -opts.convClamp, opts.convClamp, 'clamp');
     return y;

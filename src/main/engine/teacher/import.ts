@@ -91,6 +91,14 @@ class TensorReader {
     return this.get(name, [], [1])[0]!;
   }
 
+  /** Names of the tensors under the prefix, without it. */
+  names(): string[] {
+    return this.file
+      .names()
+      .filter((n) => n.startsWith(this.prefix))
+      .map((n) => n.slice(this.prefix.length));
+  }
+
   unused(): string[] {
     return this.file.names().filter((n) => !this.used.has(n));
   }
@@ -196,7 +204,7 @@ function importNvidia(reader: TensorReader): { weights: TeacherWeights; wAvgMiss
   }
   const { zDim, features } = mappingFeatures(reader, (i) => `mapping.fc${i}.weight`, 0);
   const wDim = features[features.length - 1]!;
-  const names = reader.file.names().map((n) => n.slice(reader.prefix.length));
+  const names = reader.names();
   const resolution = resolutionFromBlocks(names, /^synthesis\.b(\d+)\./, 'synthesis.b{resolution}');
   const imgChannels = reader.shape(`synthesis.b${resolution}.torgb.weight`, 'last toRGB weight [img_channels, in, 1, 1]')[0]!;
   const channels: Record<number, number> = {};
@@ -242,7 +250,7 @@ function importNvidia(reader: TensorReader): { weights: TeacherWeights; wAvgMiss
 function importRosinality(reader: TensorReader, file: Safetensors): { weights: TeacherWeights; wAvgMissing: boolean } {
   const { zDim, features } = mappingFeatures(reader, (i) => `style.${i}.weight`, 1);
   const wDim = features[features.length - 1]!;
-  const names = reader.file.names().map((n) => n.slice(reader.prefix.length));
+  const names = reader.names();
   let convCount = 0;
   for (const n of names) {
     const m = /^convs\.(\d+)\.conv\.weight$/.exec(n);

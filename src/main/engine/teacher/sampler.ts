@@ -92,11 +92,12 @@ export class TeacherSampler {
     };
     if (this.#noise === 'random' && this.#config.hasNoise) {
       if (seeds === undefined || seeds.length !== n) throw new Error('generate: random noise needs one seed per latent');
+      const maps = seeds.map((seed) => noiseFromSeed(seed, this.#config));
       for (const layer of this.#config.layers) {
         if (layer.kind !== 'conv') continue;
         const size = layer.resolution * layer.resolution;
         const data = new Float32Array(this.#batch * size);
-        seeds.forEach((seed, i) => data.set(noiseFromSeed(seed, this.#config).get(layer.name)!, i * size));
+        maps.forEach((m, i) => data.set(m.get(layer.name)!, i * size));
         feeds[noiseInputName(layer)] = new ort.Tensor('float32', data, [this.#batch, 1, layer.resolution, layer.resolution]);
       }
     }

@@ -48,9 +48,9 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 
 /**
- * A WebSocket client implementing {@link StudioApi}. Calls made while disconnected wait for the connection;
- * calls in flight when it drops are answered with an error (they may or may not have run). Reconnects with
- * backoff unless the host refused the token.
+ * A WebSocket client implementing {@link StudioApi}. Calls made before the first connection opens wait for it;
+ * calls made while reconnecting, and calls in flight when the connection drops (they may or may not have run),
+ * are answered with an error at once. Reconnects with backoff unless the host refused the token.
  */
 export class WebSocketStudioClient implements StudioApi {
   readonly #options: WebSocketClientOptions;
@@ -76,6 +76,10 @@ export class WebSocketStudioClient implements StudioApi {
   invoke<C extends RequestChannel>(channel: C, ...params: RequestParams<C>): Promise<Result<RequestResult<C>>> {
     if (this.#status === 'refused' || this.#isDisposed) {
       return Promise.resolve(this.#failure('unauthorized', 'the studio refused this page; open the address `effects-studio serve` printed'));
+    }
+    // Only the first connection is waited for; once it was lost, a click should fail now rather than hang unseen.
+    if (this.#status === 'reconnecting') {
+      return Promise.resolve(this.#failure('internal', 'not connected to the studio (reconnecting); try again once it is back'));
     }
     const id = this.#nextId++;
     const message: ClientMessage = { type: 'invoke', id, token: this.#options.token, channel, params: [...params] };

@@ -1,0 +1,147 @@
+// Benchmark: one training step (forward, backward, Adam) of a small depthwise-separable UNet, ORT vs PyTorch on CPU.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Graph, type Tensor } from '../engine/graph/index.ts';
+import { l1Loss } from '../engine/losses/index.ts';
+import { median, summarizeProfile } from '../engine/runtime/index.ts';
+import { compileTrainProgram, Trainer, type TrainProgram } from '../engine/train/index.ts';
+
+/** Batch and image size of the benchmark (fixed: the PyTorch script uses the same). */
+export const BENCH_BATCH = 8;
+export const BENCH_SIZE = 128;
+const LR = 1e-3;
+
+/** Options of `runTrainStepBench`. */
+export interface TrainStepBenchOptions {
+  /** Measured steps (median reported); default 20. */
+  steps?: number;
+  /** Unmeasured steps first; default 3. */
+  warmup?: number;
+  /** Intra-op threads for both runtimes; default 2. */
+  threads?: number;
+  /** Also profile the ORT steps and report the op types and nodes that take the most time. */
+  profile?: boolean;
+}
+
+/**
+ * The benchmark architecture (bench/torch/train_step.py builds the same in PyTorch):
+ * enc1 = relu(conv3×3(3→16)); enc2/enc3 = MobileNet blocks (dw3×3 stride 2 → pw) to 32/64 channels; mid at 32²;
+ * two decoder stages that upsample ×2 (nearest), concatenate the skip and apply a MobileNet block;
+ * out = x + conv1×1(16→3); loss = mean |out − y|; Adam lr 1e-3.
+ */
+export function buildBenchProgram(batch = BENCH_BATCH, size = BENCH_SIZE): TrainProgram {
+  const g = new Graph('bench-unet', { seed: 0 });
+  const x = g.input('x', 'float32', [batch, 3, size, size]);
+  const y = g.input('y', 'float32', [batch, 3, size, size]);
+  const conv = (name: string, t: Tensor, cout: number, k: number, stride = 1, group = 1): Tensor =>
+    g.conv(t, g.param(`${name}.weight`, [cout, t.shape[1]! / group, k, k], 'he'), g.param(`${name}.bias`, [cout], 'zeros'), {
+      strides: stride,
+      pads: (k - 1) / 2,
+      group,
+      name,
+    });
+  const block = (name: string, t: Tensor, cout: number, stride: number): Tensor =>
+    g.relu(conv(`${name}.pw`, g.relu(conv(`${name}.dw`, t, t.shape[1]!, 3, stride, t.shape[1]!)), cout, 1));
+  const up = (t: Tensor): Tensor => g.resize(t, { scales: [1, 1, 2, 2], mode: 'nearest' });
+
+  const enc1 = g.relu(conv('enc1', x, 16, 3));
+  const enc2 = block('enc2', enc1, 32, 2);
+  const enc3 = block('enc3', enc2, 64, 2);
+  const mid = block('mid', enc3, 64, 1);
+  const d2 = block('dec2', g.concat([up(mid), enc2], 1), 32, 1);
+  const d1 = block('dec1', g.concat([up(d2), enc1], 1), 16, 1);
+  const out = g.output('out', g.add(x, conv('head', d1, 3, 1)));
+  return compileTrainProgram({ graph: g, loss: l1Loss(g, out, y), forwardOutputs: ['out'], optimizer: { kind: 'adam' } });
+}
+
+/** Deterministic uniform [0, 1) data (an LCG; the numbers only need to be reproducible). */
+function uniform(seed: number, n: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32;
+  }
+  return out;
+}
+
+/** The PyTorch run, or why it could not be made. */
+function runTorch(steps: number, warmup: number, threads: number): { ms: number; version: string; params: number } | { note: string } {
+  const python = '/usr/bin/python3';
+  if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
+    return { note: `${python} cannot import torch; install Debian's CPU PyTorch with: apt-get install python3-torch` };
+  }
+  const script = fileURLToPath(new URL('../../../bench/torch/train_step.py', import.meta.url));
+  if (!existsSync(script)) return { note: `the PyTorch script ${script} is missing (run the benchmark from a source checkout)` };
+  const args = [script, '--batch', String(BENCH_BATCH), '--size', String(BENCH_SIZE), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)];
+  const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (r.status !== 0) return { note: `the PyTorch script failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; torch_version: string; params: number };
+  return { ms: parsed.ms_per_step, version: parsed.torch_version, params: parsed.params };
+}
+
+/**
+ * Times training steps of the benchmark UNet in ORT (CPU) and, where /usr/bin/python3 has torch, the same model,
+ * batch and thread count in PyTorch. Returns one JSON-able object; `ratio` is ORT / PyTorch (lower is better).
+ */
+export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promise<Record<string, unknown>> {
+  const steps = opts.steps ?? 20;
+  const warmup = opts.warmup ?? 3;
+  const threads = opts.threads ?? 2;
+  const program = buildBenchProgram();
+  const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'train-step-profile-')) : null;
+  const trainer = await Trainer.create(program, {
+    session: { providers: ['cpu'], threads, ...(profileDir ? { profilePrefix: join(profileDir, 'ort') } : {}) },
+  });
+  const n = BENCH_BATCH * 3 * BENCH_SIZE * BENCH_SIZE;
+  const batch = { x: uniform(1, n), y: uniform(2, n) };
+  const times: number[] = [];
+  let firstLoss = Number.NaN;
+  let lastLoss = Number.NaN;
+  for (let i = 0; i < warmup + steps; i++) {
+    const r = await trainer.step(batch, LR);
+    if (i === 0) firstLoss = r.loss;
+    lastLoss = r.loss;
+    if (i >= warmup) times.push(r.ms);
+  }
+  const result: Record<string, unknown> = {
+    benchmark: 'train-step',
+    provider: trainer.session.provider,
+    threads,
+    batch: BENCH_BATCH,
+    size: BENCH_SIZE,
+    steps,
+    warmup,
+    params: program.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
+    ms_per_step: median(times),
+    ms_per_step_min: Math.min(...times),
+    loss_first: firstLoss,
+    loss_last: lastLoss,
+  };
+  if (profileDir) {
+    const summary = summarizeProfile(trainer.session.endProfiling());
+    const perStep = (ms: number): number => Math.round((ms / (warmup + steps)) * 1000) / 1000;
+    result.profile_ms_per_step = perStep(summary.totalMs);
+    result.profile_by_op = summary.byOp.slice(0, 15).map((e) => ({ op: e.name, ms_per_step: perStep(e.ms) }));
+    result.profile_by_node = summary.byNode.slice(0, 25).map((e) => ({ node: e.name, ms_per_step: perStep(e.ms) }));
+  }
+  await trainer.release();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+
+  const torch = runTorch(steps, warmup, threads);
+  if ('ms' in torch) {
+    result.torch_ms_per_step = torch.ms;
+    result.torch_version = torch.version;
+    // Same architecture on both sides: the parameter counts must agree.
+    result.torch_params = torch.params;
+    result.ratio = (result.ms_per_step as number) / torch.ms;
+  } else {
+    result.torch_ms_per_step = null;
+    result.ratio = null;
+    result.torch_note = torch.note;
+  }
+  return result;
+}
