@@ -62,7 +62,7 @@ export async function planImport(store: DatasetStore, request: ImportRequest, im
 export async function runImport(
   ctx: ImportContext,
   importId: string,
-  request: Pick<ImportRequest, 'maxPixels'>,
+  request: ImportRequest,
   hooks: ImportHooks = {},
 ): Promise<ImportReport> {
   const started = performance.now();

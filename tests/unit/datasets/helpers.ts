@@ -39,7 +39,7 @@ export function makeWorkspace(): { dir: string; db: Database; blobs: BlobStore; 
 
 /** A random-noise image (every call differs) encoded as `format`. */
 export async function noiseImage(width: number, height: number, format: 'jpeg' | 'png' | 'webp'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+  return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
     .toFormat(format)
     .toBuffer();
 }

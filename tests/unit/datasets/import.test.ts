@@ -35,7 +35,7 @@ describe('photo import', () => {
   it('imports the good files and reports every bad one with its reason', async () => {
     const src = join(ws.dir, 'photos');
     mkdirSync(join(src, 'sub'), { recursive: true });
-    const rotated = await sharp({ create: { width: 64, height: 48, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
+    const rotated = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
       .jpeg()
       .withMetadata({ orientation: 6 })
       .toBuffer();

@@ -102,10 +102,10 @@ describe('DatasetStore', () => {
     expect(ws.store.listItems({ datasetId: d.id, split: 'validation', limit: 1000 }).items.map((i) => i.id)).toEqual(first);
   });
 
-  it('stays fast on 100,000 items (timings printed, not asserted)', () => {
+  it('pages, filters and sorts a large dataset correctly (timings printed, not asserted)', () => {
     const d = ws.store.createDataset({ name: 'big', kind: 'photos' });
     let t = performance.now();
-    const ids = ws.store.insertItems(Array.from({ length: 100_000 }, (_, i) => fakeItem(d.id, i))).map((r) => r.itemId!);
+    const ids = ws.store.insertItems(Array.from({ length: 20_000 }, (_, i) => fakeItem(d.id, i))).map((r) => r.itemId!);
     const insertMs = performance.now() - t;
     ws.store.updateItems(ids.filter((_, i) => i % 10 === 0), { status: 'accepted', addTags: ['keep'] });
     const timings: Record<string, number> = {};
@@ -115,16 +115,16 @@ describe('DatasetStore', () => {
       timings[name] = Math.round((performance.now() - start) * 100) / 100;
     };
     time('firstPage', () => ws.store.listItems({ datasetId: d.id, limit: 200 }));
-    time('deepPage', () => ws.store.listItems({ datasetId: d.id, offset: 99_000, limit: 200 }));
-    time('acceptedDeep', () => ws.store.listItems({ datasetId: d.id, status: 'accepted', offset: 9_000, limit: 200 }));
+    time('deepPage', () => ws.store.listItems({ datasetId: d.id, offset: 19_000, limit: 200 }));
+    time('acceptedDeep', () => ws.store.listItems({ datasetId: d.id, status: 'accepted', offset: 1_800, limit: 200 }));
     time('tagFilter', () => ws.store.listItems({ datasetId: d.id, tag: 'keep', limit: 200 }));
     time('byRating', () => ws.store.listItems({ datasetId: d.id, sort: '-rating', limit: 200 }));
     time('stats', () => datasetStats(ws.db, d.id));
     t = performance.now();
-    const page = ws.store.listItems({ datasetId: d.id, status: 'accepted', offset: 9_990, limit: 200 });
-    expect(page.total).toBe(10_000);
+    const page = ws.store.listItems({ datasetId: d.id, status: 'accepted', offset: 1_990, limit: 200 });
+    expect(page.total).toBe(2_000);
     expect(page.items).toHaveLength(10);
-    console.log(JSON.stringify({ bench: 'dataset-store-100k', insertMs: Math.round(insertMs), ...timings }));
+    console.log(JSON.stringify({ bench: 'dataset-store-20k', insertMs: Math.round(insertMs), ...timings }));
   });
 });
 

@@ -68,7 +68,7 @@ describe('FaceDetector', () => {
       .composite([{ input: Buffer.from('<svg width="320" height="240"><defs><linearGradient id="g"><stop offset="0" stop-color="#203080"/><stop offset="1" stop-color="#f0c060"/></linearGradient></defs><rect width="320" height="240" fill="url(#g)"/></svg>') }])
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const noise = await sharp({ create: { width: 256, height: 256, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    const noise = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
       .raw()
       .toBuffer({ resolveWithObject: true });
     const grey = await sharp({ create: { width: 200, height: 300, channels: 3, background: '#777' } }).raw().toBuffer({ resolveWithObject: true });

@@ -95,17 +95,17 @@ describe('emitted models', () => {
     const { g } = tinyNet();
     const model = onnx.ModelProto.decode(g.toModelBytes({ params: 'inputs' }));
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
-    const nodes = model.graph!.node;
+    const nodes = model.graph!.node!;
     const act = nodes.find((n) => n.name === 'act')!;
-    expect(act.attribute[0]!.name).toBe('alpha');
-    expect(act.attribute[0]!.type).toBe(onnx.AttributeProto.AttributeType.FLOAT);
-    expect(act.attribute[0]!.f).toBe(1);
+    expect(act.attribute![0]!.name).toBe('alpha');
+    expect(act.attribute![0]!.type).toBe(onnx.AttributeProto.AttributeType.FLOAT);
+    expect(act.attribute![0]!.f).toBe(1);
     const csum = nodes.find((n) => n.name === 'csum')!;
     expect(csum.input).toHaveLength(2);
-    expect(csum.attribute.map((a) => a.name)).toEqual(['keepdims']);
+    expect(csum.attribute!.map((a) => a.name)).toEqual(['keepdims']);
     const gap = nodes.find((n) => n.name === 'gap')!;
     expect(gap.input).toHaveLength(1);
-    expect(gap.attribute.find((a) => a.name === 'axes')!.ints.map(Number)).toEqual([2, 3]);
+    expect(gap.attribute!.find((a) => a.name === 'axes')!.ints!.map(Number)).toEqual([2, 3]);
     expect(nodes.every((n) => n.opType !== 'Sign')).toBe(true);
   });
 
@@ -114,9 +114,9 @@ describe('emitted models', () => {
     const trained = new Map([['conv.bias', Float32Array.from([1, 2, 3, 4])]]);
     const bytes = g.toModelBytes({ params: 'initializers', values: trained, outputs: ['y'] });
     const model = onnx.ModelProto.decode(bytes);
-    expect(model.graph!.input.map((i) => i.name)).toEqual(['x']);
-    expect(model.graph!.output.map((o) => o.name)).toEqual(['y']);
-    expect(model.graph!.node.some((n) => n.name.startsWith('grad/'))).toBe(false);
+    expect(model.graph!.input!.map((i) => i.name)).toEqual(['x']);
+    expect(model.graph!.output!.map((o) => o.name)).toEqual(['y']);
+    expect(model.graph!.node!.some((n) => n.name!.startsWith('grad/'))).toBe(false);
     const exported = await ort.InferenceSession.create(bytes);
     const training = await sessionFor(g);
     const x = Float32Array.from({ length: 2 * 3 * 72 }, (_, i) => Math.sin(i));

@@ -68,8 +68,8 @@ describe('loss values', () => {
   it('multi-scale L1 sums weighted L1 over a 2×2 average-pool pyramid', async () => {
     const weights = [1, 0.5, 0.25];
     const r = await lossValue((g) => multiScaleL1Loss(g, p(g), t(g), { weights }));
-    let ps = { data: Float64Array.from(pred), shape };
-    let ts = { data: Float64Array.from(target), shape };
+    let ps: { data: Float64Array; shape: number[] } = { data: Float64Array.from(pred), shape };
+    let ts: { data: Float64Array; shape: number[] } = { data: Float64Array.from(target), shape };
     let expected = 0;
     weights.forEach((w, i) => {
       if (i > 0) {
