@@ -50,7 +50,7 @@ async function start(): Promise<void> {
     return fail('Effects Studio cannot open its data folder', error);
   }
 
-  serveRenderer(fileURLToPath(new URL('../renderer', import.meta.url)));
+  serveRenderer(fileURLToPath(new URL('../renderer', import.meta.url)), studio.blobs);
   restrictPermissions(session.defaultSession, allowedOrigins);
   const unbindIpc = bindStudioIpc({ studio, allowedOrigins, log });
   const openWindow = (): void => {

@@ -1,11 +1,33 @@
 // The one contract between the renderer and main: every request, every pushed event, their types.
 // Pure TypeScript: imported as types by the renderer and preload, and at runtime by main's validators.
+import type {
+  CreateDatasetRequest,
+  DatasetImportParams,
+  DatasetInfo,
+  DatasetStats,
+  DuplicateReport,
+  ImportReport,
+  ItemPage,
+  ItemQuery,
+  ItemState,
+  ItemUpdate,
+  UpdateItemsResult,
+} from './datasets/types.ts';
+import type {
+  TeacherImportParams,
+  TeacherInfo,
+  TeacherPreviewParams,
+  TeacherPreviewResult,
+  TeacherSampleParams,
+  TeacherSampleResult,
+} from './teachers/types.ts';
+import type { ExportInfo, ExportPackageParams, PackageSummary } from './export/types.ts';
 
 /** Lifecycle of a job. `interrupted` means the app stopped while it ran; it can be resumed. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Every kind of long-running work the studio does. */
-export type JobKind = 'device-check';
+export type JobKind = 'device-check' | 'dataset-import' | 'teacher-import' | 'teacher-preview' | 'teacher-sample' | 'export-package' | 'export-verify';
 
 /** Progress of one job: `step` of `total` units done, and what is happening now. */
 export interface JobProgress {
@@ -17,11 +39,33 @@ export interface JobProgress {
 /** Parameters each job kind accepts. */
 export interface JobParams {
   'device-check': { providers?: ProviderName[] };
+  /** Import photos or before/after pairs into a dataset; resumes where it stopped after an interruption. */
+  'dataset-import': DatasetImportParams;
+  /** Read, check and store a StyleGAN2 .safetensors file on the studio's machine as a teacher. */
+  'teacher-import': TeacherImportParams;
+  /** Render a few seeds of a teacher (PNG blobs) for the Teacher page. */
+  'teacher-preview': TeacherPreviewParams;
+  /** Sample N seeded images of a teacher into a new synthetic dataset; resumes after the last finished batch. */
+  'teacher-sample': TeacherSampleParams;
+  /** Write a .fxpkg (fp32 model, optional checked fp16, manifest, previews) and record it in the exports. */
+  'export-package': ExportPackageParams;
+  /** Verify a .fxpkg (checksums, schema, models load and reproduce the previews). */
+  'export-verify': { path: string };
 }
 
 /** What each job kind produces when it succeeds. */
 export interface JobResults {
   'device-check': DeviceReport;
+  /** Totals, the first problems, and speed; every file's outcome is kept in the dataset store. */
+  'dataset-import': ImportReport;
+  /** The stored teacher. */
+  'teacher-import': TeacherInfo;
+  'teacher-preview': TeacherPreviewResult;
+  'teacher-sample': TeacherSampleResult;
+  /** The recorded export. */
+  'export-package': ExportInfo;
+  /** The verification; `ok: false` when the package was refused. */
+  'export-verify': PackageSummary;
 }
 
 /** A request to start a job of some kind. */
@@ -105,6 +149,50 @@ export interface Requests {
   'jobs:resume': { params: [id: string]; result: JobInfo };
   /** The most recent successful device check, or null when none ran yet. */
   'devices:last': { params: []; result: DeviceReport | null };
+  /** All datasets, newest first. */
+  'datasets:list': { params: []; result: DatasetInfo[] };
+  /** A new, empty dataset; `conflict` when the name is taken. */
+  'datasets:create': { params: [request: CreateDatasetRequest]; result: DatasetInfo };
+  /** Renames a dataset; `conflict` when the name is taken. */
+  'datasets:rename': { params: [id: number, name: string]; result: DatasetInfo };
+  /** Deletes a dataset with its items and frees their blobs. */
+  'datasets:delete': { params: [id: number]; result: null };
+  /** A filtered, sorted window (at most 500) of a dataset's items and how many match in all. */
+  'datasets:items': { params: [query: ItemQuery]; result: ItemPage };
+  /** The dataset's tags with how many items carry each. */
+  'datasets:tags': { params: [id: number]; result: { name: string; count: number }[] };
+  /** One change to many items (≤ 100,000); answers their states from before, which `datasets:restore-items` replays. */
+  'datasets:update-items': { params: [ids: number[], update: ItemUpdate]; result: UpdateItemsResult };
+  /** Puts items back into earlier states (undo of `datasets:update-items`). */
+  'datasets:restore-items': { params: [states: ItemState[]]; result: { updated: number } };
+  /** Counts by status, rating, split, tag, faces and resolution, and tag balance. */
+  'datasets:stats': { params: [id: number]; result: DatasetStats };
+  /** Near-duplicate groups (perceptual hashes within `maxDistance` of 64 bits, default 6). */
+  'datasets:duplicates': { params: [id: number, maxDistance: number | null]; result: DuplicateReport };
+  /** Checks the dataset and paths, then queues a `dataset-import` job. */
+  'datasets:import': { params: [request: DatasetImportParams]; result: JobInfo };
+  /** Adds a webcam frame (PNG or JPEG bytes, base64) to a photos dataset through a `dataset-import` job. */
+  'datasets:add-capture': { params: [datasetId: number, imageBase64: string]; result: JobInfo };
+  /** Every stored teacher, newest first. */
+  'teachers:list': { params: []; result: TeacherInfo[] };
+  /** One teacher by id. */
+  'teachers:get': { params: [id: number]; result: TeacherInfo };
+  /** Renames a teacher; `conflict` when the name is taken. */
+  'teachers:rename': { params: [id: number, name: string]; result: TeacherInfo };
+  /** Deletes a teacher and frees its weights; datasets sampled from it stay. */
+  'teachers:delete': { params: [id: number]; result: null };
+  /** Makes the tiny random-weight demo teacher (32×32) under this name; `conflict` when the name is taken. */
+  'teachers:make-tiny': { params: [name: string]; result: TeacherInfo };
+  /** Checks the name and file, then queues a `teacher-import` job. */
+  'teachers:import': { params: [request: TeacherImportParams]; result: JobInfo };
+  /** Checks the teacher and dataset name, then queues a `teacher-sample` job. */
+  'teachers:sample': { params: [request: TeacherSampleParams]; result: JobInfo };
+  /** Every package the studio exported, newest first. */
+  'exports:list': { params: []; result: ExportInfo[] };
+  /** Checks the model, previews and output folder, then queues an `export-package` job. */
+  'exports:create': { params: [request: ExportPackageParams]; result: JobInfo };
+  /** Verifies the package at an absolute path (in a job worker) and answers every check and its manifest summary. */
+  'exports:open': { params: [path: string]; result: PackageSummary };
 }
 
 /** Every event main pushes to the renderer, keyed by `domain:did-x`, with its payload. */
@@ -127,6 +215,28 @@ export const REQUEST_CHANNELS = [
   'jobs:cancel',
   'jobs:resume',
   'devices:last',
+  'datasets:list',
+  'datasets:create',
+  'datasets:rename',
+  'datasets:delete',
+  'datasets:items',
+  'datasets:tags',
+  'datasets:update-items',
+  'datasets:restore-items',
+  'datasets:stats',
+  'datasets:duplicates',
+  'datasets:import',
+  'datasets:add-capture',
+  'teachers:list',
+  'teachers:get',
+  'teachers:rename',
+  'teachers:delete',
+  'teachers:make-tiny',
+  'teachers:import',
+  'teachers:sample',
+  'exports:list',
+  'exports:create',
+  'exports:open',
 ] as const satisfies readonly RequestChannel[];
 
 /** The runtime list of event channels; a type test keeps it equal to `keyof Events`. */

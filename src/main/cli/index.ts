@@ -1,6 +1,9 @@
 // Headless entry point: every studio step as a command (`effects-studio <command>`), for GPU boxes without a display.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { registerDatasetCommands } from './commands/dataset.ts';
+import { registerExportCommands } from './commands/export.ts';
+import { registerTeacherCommands } from './commands/teacher.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -67,6 +70,7 @@ program
       studio,
       port: opts.port,
       rendererDir,
+      blobs: studio.blobs,
       log: (line: string) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(`${JSON.stringify({ event: 'listening', url: host.url, port: host.port, token: host.token, dataDir })}\n`);
@@ -81,6 +85,10 @@ program
   });
 
 const bench = program.command('bench').description('speed benchmarks; each prints one JSON object');
+
+registerDatasetCommands(program, bench);
+registerExportCommands(program);
+registerTeacherCommands(program);
 
 bench
   .command('train-step')

@@ -35,3 +35,11 @@ function platformDefault(platform: NodeJS.Platform, home: string, env: Record<st
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', APP_DIR_NAME);
   return join(env['XDG_CONFIG_HOME'] || join(home, '.config'), APP_DIR_NAME);
 }
+
+/** Name of the SQLite file inside the data folder. */
+export const DATABASE_FILE_NAME = 'studio.db';
+
+/** The database file and the blob folder of a data folder; the studio and its job workers open the same ones. */
+export function dataDirPaths(dataDir: string): { database: string; blobs: string } {
+  return { database: join(dataDir, DATABASE_FILE_NAME), blobs: join(dataDir, 'blobs') };
+}

@@ -1,5 +1,5 @@
 // Train/validation splits with a fixed seed: an item's split is a hash of (seed, image sha256), stable as items are added.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Split } from './types.ts';
 
 /**
@@ -7,7 +7,8 @@ import type { Split } from './types.ts';
  * and the same seed gives the same split on any machine; the validation share converges to `validationFraction`.
  */
 export function splitOf(seed: number, imageSha: string, validationFraction: number): Split {
-  const digest = createHash('sha256').update(`${seed}:${imageSha}`).digest();
+  // The one-shot hash: about twice as fast as createHash for short inputs, and splits are computed per inserted item.
+  const digest = hash('sha256', `${seed}:${imageSha}`, 'buffer');
   // 48 bits of the digest as a uniform number in [0, 1).
   const u = digest.readUIntBE(0, 6) / 2 ** 48;
   return u < validationFraction ? 'validation' : 'train';

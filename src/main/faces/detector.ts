@@ -1,4 +1,5 @@
 // BlazeFace face detection on onnxruntime-node: letterbox with sharp, run the front model, decode with the shared maths.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { BLAZEFACE, blazeFaceInput, postprocessBlazeFace, type BlazeFaceOptions } from '../../shared/faces/blazeface.ts';
@@ -11,14 +12,22 @@ import { createSession, type Session } from '../engine/runtime/session.ts';
 import type { ProviderName } from '../../shared/contract.ts';
 import { fromPixels, resizePixels } from './pixels.ts';
 
-/** Where the vendored BlazeFace front model lives in a source checkout. */
-export const BLAZEFACE_MODEL_PATH = fileURLToPath(
-  new URL('../../../resources/models/blazeface/face_detection_front_128x128.onnx', import.meta.url),
-);
+const MODEL_FILE = 'resources/models/blazeface/face_detection_front_128x128.onnx';
+
+/**
+ * Where the vendored BlazeFace front model lives: three folders up from this source file, or, in electron-vite's
+ * bundle, two up from out/main (three from a shared chunk below it).
+ */
+export function blazeFaceModelPath(): string {
+  const candidates = ['../../../', '../../'].map((up) => fileURLToPath(new URL(up + MODEL_FILE, import.meta.url)));
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) throw new Error(`The BlazeFace model is missing; looked for ${candidates.join(' and ')}`);
+  return found;
+}
 
 /** Options of {@link FaceDetector.create}. */
 export interface FaceDetectorOptions extends BlazeFaceOptions {
-  /** The `.onnx` file; default {@link BLAZEFACE_MODEL_PATH}. */
+  /** The `.onnx` file; default {@link blazeFaceModelPath}. */
   modelPath?: string;
   /** Execution providers to try, best first; default CPU (a 128² model gains nothing from a GPU round trip). */
   providers?: readonly ProviderName[];
@@ -49,7 +58,7 @@ export class FaceDetector {
 
   /** Loads the model. */
   static async create(options: FaceDetectorOptions = {}): Promise<FaceDetector> {
-    const session = await createSession(options.modelPath ?? BLAZEFACE_MODEL_PATH, {
+    const session = await createSession(options.modelPath ?? blazeFaceModelPath(), {
       providers: options.providers ?? ['cpu'],
       threads: options.threads ?? 1,
       shareCores: true,

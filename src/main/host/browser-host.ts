@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import type { EventChannel, Events, Result, StudioError } from '../../shared/contract.ts';
+import { isBlobPath, loadBlobAsset, type BlobReader } from './blob-assets.ts';
 import { rendererSecurityHeaders } from './security-headers.ts';
 import { loadStaticAsset } from './static-files.ts';
 import {
@@ -32,6 +33,8 @@ export interface BrowserHostOptions {
   port?: number;
   /** Folder of the built renderer (out/renderer). */
   rendererDir: string;
+  /** Stored images served at /blobs/<sha256> (thumbnails, previews), behind the same token. */
+  blobs: BlobReader;
   /** Where refusals and connection errors are reported, one line each; stderr when absent. */
   log?: (line: string) => void;
 }
@@ -147,7 +150,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (!isQueryAuthorized && !tokensEqual(token, cookieValue(req.headers.cookie, cookieName()))) {
       return refuseHttp(req, res, 401, queryToken === null ? 'missing token' : 'wrong token');
     }
-    const asset = await loadStaticAsset(rendererDir, url.pathname);
+    const asset = isBlobPath(url.pathname)
+      ? await loadBlobAsset(options.blobs, url.pathname)
+      : await loadStaticAsset(rendererDir, url.pathname);
     if (asset.status !== 200) return refuseHttp(req, res, asset.status, asset.reason);
     const responseHeaders: Record<string, string> = { ...headers(), 'Content-Type': asset.contentType };
     if (isQueryAuthorized) {

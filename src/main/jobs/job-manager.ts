@@ -2,7 +2,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 import type { JobProgress } from '../../shared/contract.ts';
-import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage } from '../worker/protocol.ts';
+import { isFromWorkerMessage, type FromWorkerMessage, type ToWorkerMessage, type WorkerEnv } from '../worker/protocol.ts';
 import { defaultJobWorkerUrl, spawnJobWorker } from './job-worker-entry.ts';
 import { JobStore, type FinalJobStatus, type JobRecord } from './job-store.ts';
 
@@ -11,6 +11,10 @@ export interface JobManagerOptions {
   db: Database;
   /** Worker entry built on `runJobWorker`; the product worker when absent. */
   workerUrl?: URL | undefined;
+  /** The data folder workers open (database and blob store) through `JobContext.open`; null when jobs need none. */
+  dataDir?: string | null | undefined;
+  /** Path of the Electron-ABI `better_sqlite3.node` workers load; Node's build when absent. */
+  sqliteNativeBinding?: string | null | undefined;
   /** Jobs running at once; 1 by default because ML jobs already use every core. */
   concurrency?: number;
   /** How long a cancelled job's worker may take to stop before it is terminated. */
@@ -51,6 +55,7 @@ interface RunningJob {
 export class JobManager {
   readonly #store: JobStore;
   readonly #workerUrl: URL;
+  readonly #workerEnv: WorkerEnv;
   readonly #concurrency: number;
   readonly #cancelGraceMs: number;
   readonly #progressIntervalMs: number;
@@ -66,6 +71,7 @@ export class JobManager {
   constructor(opts: JobManagerOptions) {
     this.#store = new JobStore(opts.db);
     this.#workerUrl = opts.workerUrl ?? defaultJobWorkerUrl();
+    this.#workerEnv = { dataDir: opts.dataDir ?? null, sqliteNativeBinding: opts.sqliteNativeBinding ?? null };
     this.#concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
     this.#cancelGraceMs = opts.cancelGraceMs ?? 5000;
     this.#progressIntervalMs = opts.progressIntervalMs ?? 100;
@@ -202,7 +208,7 @@ export class JobManager {
       run.crashReason ??= `a message from the worker could not be read: ${messageOf(error)}`;
     });
     worker.on('exit', (code) => this.#guard(() => this.#onExit(run, code)));
-    this.#post(run, { type: 'start', jobId: job.id, kind: job.kind, params: job.params, checkpoint: job.checkpoint });
+    this.#post(run, { type: 'start', jobId: job.id, kind: job.kind, params: job.params, checkpoint: job.checkpoint, env: this.#workerEnv });
   }
 
   #onMessage(run: RunningJob, message: unknown): void {

@@ -1,6 +1,5 @@
 // The studio service behind both hosts (Electron IPC and the browser WebSocket): validates every request and answers it.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   isRequestChannel,
   type AppInfo,
@@ -17,8 +16,15 @@ import {
 } from '../../shared/contract.ts';
 import { BlobStore } from '../core/blob-store.ts';
 import { acquireDataDirLock, type DataDirLock } from '../core/data-dir-lock.ts';
+import { dataDirPaths } from '../core/data-dir.ts';
 import { openDatabase, type Database } from '../core/db/database.ts';
+import { DatasetRequestError, DatasetService } from '../datasets/service.ts';
+import { DatasetExistsError, DatasetNotFoundError } from '../datasets/store.ts';
 import { JobManager, JobNotFoundError, JobStateError } from '../jobs/job-manager.ts';
+import { TeacherService } from '../teachers/service.ts';
+import { TeacherExistsError, TeacherNotFoundError } from '../teachers/store.ts';
+import { TeacherRequestError } from '../teachers/weights.ts';
+import { ExportRequestError, ExportService } from '../export/service.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import { REQUEST_SCHEMAS, describeIssues } from './schemas.ts';
 
@@ -38,8 +44,7 @@ export interface StudioOptions {
   log?: ((line: string) => void) | undefined;
 }
 
-/** Name of the SQLite file inside the data folder. */
-export const DATABASE_FILE_NAME = 'studio.db';
+export { DATABASE_FILE_NAME } from '../core/data-dir.ts';
 
 type EventListener = <E extends EventChannel>(event: E, payload: Events[E]) => void;
 type Handlers = { [C in RequestChannel]: (...params: RequestParams<C>) => RequestResult<C> | Promise<RequestResult<C>> };
@@ -48,6 +53,12 @@ type Handlers = { [C in RequestChannel]: (...params: RequestParams<C>) => Reques
 export class Studio {
   /** The blob store, for services and commands that keep big binaries. */
   readonly blobs: BlobStore;
+  /** Datasets and curation (the teacher's synthetic pairs are written through `datasets.store`). */
+  readonly datasets: DatasetService;
+  /** Stored teachers (sampling and import run as jobs). */
+  readonly teachers: TeacherService;
+  /** Exported packages (writing and verifying run as jobs). */
+  readonly exports: ExportService;
   readonly #opts: StudioOptions;
   readonly #db: Database;
   readonly #jobs: JobManager;
@@ -62,9 +73,19 @@ export class Studio {
     this.#db = db;
     this.#lock = lock;
     this.#log = log;
-    this.blobs = new BlobStore(db, join(opts.dataDir, 'blobs'));
-    this.#jobs = new JobManager({ db, workerUrl: opts.jobWorkerUrl, concurrency: opts.concurrency ?? 1, log });
+    this.blobs = new BlobStore(db, dataDirPaths(opts.dataDir).blobs);
+    this.datasets = new DatasetService(db, this.blobs);
+    this.teachers = new TeacherService(db, this.blobs, this.datasets.store);
+    this.#jobs = new JobManager({
+      db,
+      workerUrl: opts.jobWorkerUrl,
+      dataDir: opts.dataDir,
+      sqliteNativeBinding: opts.sqliteNativeBinding,
+      concurrency: opts.concurrency ?? 1,
+      log,
+    });
     this.#jobs.onChange((job) => this.#emit('jobs:did-change', toJobInfo(job)));
+    this.exports = new ExportService(db, this.#jobs);
     this.#handlers = {
       'app:info': (): AppInfo => ({
         version: opts.version,
@@ -82,6 +103,49 @@ export class Studio {
       'jobs:cancel': (id) => toJobInfo(this.#jobs.cancel(id)),
       'jobs:resume': (id) => toJobInfo(this.#jobs.resume(id)),
       'devices:last': () => (this.#jobs.latestSucceeded('device-check')?.result as DeviceReport | undefined) ?? null,
+      'datasets:list': () => this.datasets.list(),
+      'datasets:create': (request) => this.datasets.create(request),
+      'datasets:rename': (id, name) => this.datasets.rename(id, name),
+      'datasets:delete': async (id) => {
+        await this.datasets.delete(id);
+        return null;
+      },
+      'datasets:items': (query) => this.datasets.items(query),
+      'datasets:tags': (id) => this.datasets.tags(id),
+      'datasets:update-items': (ids, update) => this.datasets.updateItems(ids, update),
+      'datasets:restore-items': (states) => this.datasets.restoreItems(states),
+      'datasets:stats': (id) => this.datasets.stats(id),
+      'datasets:duplicates': (id, maxDistance) => this.datasets.duplicates(id, maxDistance ?? undefined),
+      'datasets:import': async (request) => {
+        await this.datasets.checkImport(request);
+        return toJobInfo(this.#jobs.start('dataset-import', request));
+      },
+      'datasets:add-capture': async (datasetId, imageBase64) => {
+        const path = await this.datasets.saveCapture(opts.dataDir, datasetId, imageBase64);
+        return toJobInfo(this.#jobs.start('dataset-import', { datasetId, paths: [path], pairs: false }));
+      },
+      'teachers:list': () => this.teachers.list(),
+      'teachers:get': (id) => this.teachers.get(id),
+      'teachers:rename': (id, name) => this.teachers.rename(id, name),
+      'teachers:delete': (id) => {
+        this.teachers.delete(id);
+        return null;
+      },
+      'teachers:make-tiny': (name) => this.teachers.makeTiny(name),
+      'teachers:import': async (request) => {
+        await this.teachers.checkImport(request);
+        return toJobInfo(this.#jobs.start('teacher-import', request));
+      },
+      'teachers:sample': (request) => {
+        this.teachers.checkSample(request);
+        return toJobInfo(this.#jobs.start('teacher-sample', request));
+      },
+      'exports:list': () => this.exports.list(),
+      'exports:create': async (request) => {
+        await this.exports.checkCreate(request);
+        return toJobInfo(this.#jobs.start('export-package', request));
+      },
+      'exports:open': (path) => this.exports.open(path),
     };
   }
 
@@ -95,7 +159,7 @@ export class Studio {
     const lock = acquireDataDirLock(opts.dataDir);
     let db: Database | undefined;
     try {
-      db = openDatabase({ file: join(opts.dataDir, DATABASE_FILE_NAME), nativeBinding: opts.sqliteNativeBinding });
+      db = openDatabase({ file: dataDirPaths(opts.dataDir).database, nativeBinding: opts.sqliteNativeBinding });
       const studio = new Studio(opts, db, lock, log);
       const swept = await studio.blobs.sweep();
       if (swept.blobs + swept.strayFiles > 0) {
@@ -128,6 +192,13 @@ export class Studio {
     } catch (error) {
       if (error instanceof JobNotFoundError) return failure('not-found', error.message);
       if (error instanceof JobStateError) return failure('conflict', error.message);
+      if (error instanceof DatasetNotFoundError) return failure('not-found', error.message);
+      if (error instanceof DatasetExistsError) return failure('conflict', error.message);
+      if (error instanceof TeacherNotFoundError) return failure('not-found', error.message);
+      if (error instanceof TeacherExistsError) return failure('conflict', error.message);
+      if (error instanceof TeacherRequestError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
+      if (error instanceof ExportRequestError) return failure(error.code, `${String(channel)}: ${error.message}`);
+      if (error instanceof DatasetRequestError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
       this.#log(`studio: ${String(channel)} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       return failure('internal', `${String(channel)} failed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -1,9 +1,15 @@
 // Messages between the job manager (main thread) and a job worker, tagged by `type`.
 import type { JobProgress } from '../../shared/contract.ts';
 
+/** Where a job worker finds the studio's data: the data folder and, in Electron, the Electron-ABI SQLite build. */
+export interface WorkerEnv {
+  dataDir: string | null;
+  sqliteNativeBinding: string | null;
+}
+
 /** Main → worker: run one job (with the checkpoint it left when resumed), or stop it. */
 export type ToWorkerMessage =
-  | { type: 'start'; jobId: string; kind: string; params: unknown; checkpoint: unknown }
+  | { type: 'start'; jobId: string; kind: string; params: unknown; checkpoint: unknown; env: WorkerEnv }
   | { type: 'cancel' };
 
 /** Worker → main: progress and checkpoints while running, then exactly one of succeeded / failed / cancelled. */

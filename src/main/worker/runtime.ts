@@ -1,6 +1,16 @@
 // Runs inside a job worker thread: receives `start`/`cancel`, calls the kind's runner, reports progress, checkpoints and the outcome.
 import { isMainThread, parentPort } from 'node:worker_threads';
-import type { FromWorkerMessage, ToWorkerMessage } from './protocol.ts';
+import { BlobStore } from '../core/blob-store.ts';
+import { dataDirPaths } from '../core/data-dir.ts';
+import { openDatabase, type Database } from '../core/db/database.ts';
+import type { FromWorkerMessage, ToWorkerMessage, WorkerEnv } from './protocol.ts';
+
+/** The studio's data as a job worker sees it: its own connection to the same database and blob store. */
+export interface WorkerData {
+  readonly db: Database;
+  readonly blobs: BlobStore;
+  readonly dataDir: string;
+}
 
 /** What a runner gets: its parameters, the checkpoint it saved before an interruption, cancellation, reporting. */
 export interface JobContext<P = unknown, C = unknown> {
@@ -13,6 +23,8 @@ export interface JobContext<P = unknown, C = unknown> {
   progress(step: number, total: number, message: string): void;
   /** Persists JSON state from which a resumed run continues. */
   saveCheckpoint(state: C): void;
+  /** Opens (once) this worker's connection to the studio's database and blob store; closed when the job ends. */
+  open(): WorkerData;
 }
 
 /** The code behind one job kind; its result must be JSON. */
@@ -42,7 +54,9 @@ export function runJobWorker(runners: Readonly<Record<string, JobRunner<never, u
       post({ type: 'failed', error: `this worker has no runner for job kind "${start.kind}"` });
       return;
     }
+    let data: WorkerData | null = null;
     const ctx: JobContext = {
+      open: () => (data ??= openWorkerData(start.env)),
       jobId: start.jobId,
       params: start.params,
       resumeFrom: start.checkpoint ?? null,
@@ -60,6 +74,15 @@ export function runJobWorker(runners: Readonly<Record<string, JobRunner<never, u
       }
       const e = error instanceof Error ? error : new Error(String(error));
       post({ type: 'failed', error: e.message, stack: e.stack });
+    } finally {
+      (data as WorkerData | null)?.db.close();
     }
   }
+}
+
+function openWorkerData(env: WorkerEnv): WorkerData {
+  if (!env.dataDir) throw new Error('this job needs the studio data folder, but the job manager was started without one');
+  const paths = dataDirPaths(env.dataDir);
+  const db = openDatabase({ file: paths.database, nativeBinding: env.sqliteNativeBinding ?? undefined });
+  return { db, blobs: new BlobStore(db, paths.blobs), dataDir: env.dataDir };
 }

@@ -170,6 +170,88 @@ export class TestApp {
     return this.page.getByTestId('preferred-provider').getAttribute('data-provider');
   }
 
+  /** Datasets → create a dataset of this kind; waits until it is open. */
+  async createDataset(name: string, kind: 'photos' | 'pairs' = 'photos'): Promise<void> {
+    const view = await this.goTo('datasets');
+    await view.getByTestId('new-dataset-name').fill(name);
+    await view.getByTestId('new-dataset-kind').selectOption(kind);
+    await view.getByTestId('create-dataset').click();
+    await view.getByTestId('dataset-title').filter({ hasText: name }).waitFor();
+  }
+
+  /** Datasets → imports these paths into the open dataset and waits until the import job has ended; returns its status. */
+  async importIntoDataset(paths: string[]): Promise<string> {
+    const view = this.page.getByTestId('page-datasets');
+    await view.getByTestId('import-paths').fill(paths.join('\n'));
+    await view.getByTestId('start-import').click();
+    const status = view.locator('[data-testid="import-status"]:not([data-status="queued"]):not([data-status="running"])');
+    await status.waitFor();
+    return (await status.getAttribute('data-status')) ?? '';
+  }
+
+  /** The count a status filter button of the curation grid shows (`all`, `pending`, `accepted`, `rejected`). */
+  async datasetCount(status: 'all' | 'pending' | 'accepted' | 'rejected'): Promise<number> {
+    return Number(await this.page.getByTestId(`count-${status}`).getAttribute('data-count'));
+  }
+
+  /** Waits until a status filter button shows this count. */
+  async waitForDatasetCount(status: 'all' | 'pending' | 'accepted' | 'rejected', count: number): Promise<void> {
+    await this.page.locator(`[data-testid="count-${status}"][data-count="${count}"]`).waitFor();
+  }
+
+  /** Waits until every edit the grid showed at once has been confirmed by the studio (stored and reloaded). */
+  async waitForDatasetsSaved(): Promise<void> {
+    await this.page.locator('[data-testid="page-datasets"][data-saving="0"]').waitFor();
+  }
+
+  /** The curation grid's rendered cells. */
+  gridItems(): Locator {
+    return this.page.getByTestId('grid-item');
+  }
+
+  /** Waits until the grid holds this many items in all (rendered or not). */
+  async waitForGridTotal(total: number): Promise<void> {
+    await this.page.locator(`[data-testid="curation-grid"][data-total="${total}"]`).waitFor();
+  }
+
+  /** Teacher → "Make a tiny demo teacher"; waits until it is selected and its sample grid shows. */
+  async makeTinyTeacher(): Promise<Locator> {
+    const view = await this.goTo('teacher');
+    await view.getByTestId('teacher-make-tiny').click();
+    await view.getByTestId('teacher-selected').waitFor();
+    const grid = view.getByTestId('teacher-grid');
+    await grid.waitFor();
+    return grid;
+  }
+
+  /** Teacher → "Save as dataset" with this count and name; waits until the sampling job has ended and returns its status. */
+  async saveTeacherSamples(count: number, name: string): Promise<{ jobId: string; status: string; text: string }> {
+    const view = this.page.getByTestId('page-teacher');
+    await view.getByTestId('teacher-save-count').fill(String(count));
+    await view.getByTestId('teacher-save-name').fill(name);
+    await view.getByTestId('teacher-save-start').click();
+    const job = view.locator('[data-testid="teacher-save-job"]:not([data-status="queued"]):not([data-status="running"])');
+    await job.waitFor();
+    return {
+      jobId: (await job.getAttribute('data-job-id')) ?? '',
+      status: (await job.getAttribute('data-status')) ?? '',
+      text: await job.innerText(),
+    };
+  }
+
+  /** Opens (verifies) the package at `path` from the Export page and waits for its report. */
+  async openPackage(path: string): Promise<Locator> {
+    const view = await this.goTo('export');
+    await view.getByTestId('export-open-path').fill(path);
+    await view.getByTestId('export-open-button').click();
+    const report = view.getByTestId('package-report');
+    await this.page.waitForFunction(
+      (wanted) => document.querySelector('[data-testid="package-report"] [data-testid="package-verdict"]')?.textContent?.includes(wanted) === true,
+      path,
+    );
+    return report;
+  }
+
   /** Saves a screenshot of the window. */
   async screenshot(path: string): Promise<void> {
     await this.page.screenshot({ path });

@@ -1,4 +1,5 @@
 // The browser host refuses anyone without the token, never serves outside the renderer folder and survives bad messages.
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { EventChannel, Events, JobInfo, Result } from '../../../src/shared/contract.ts';
+import { BlobMissingError } from '../../../src/main/core/blob-store.ts';
+import type { BlobReader } from '../../../src/main/host/blob-assets.ts';
 import { startBrowserHost, type BrowserHost, type StudioEndpoint } from '../../../src/main/host/browser-host.ts';
 import { MAX_WS_MESSAGE_BYTES, WS_PATH, type HostMessage } from '../../../src/main/host/wire.ts';
 
@@ -92,6 +95,17 @@ class Client {
 }
 
 let rendererDir: string;
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+const CHECKPOINT = Buffer.from('{"__metadata__":{}}');
+const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+/** Blobs by hash, as the blob store answers them. */
+const blobs: BlobReader = {
+  read: async (key) => {
+    const found = [PNG, CHECKPOINT].find((bytes) => sha(bytes) === key);
+    if (!found) throw new BlobMissingError(key);
+    return found;
+  },
+};
 let studio: RecordingStudio;
 let host: BrowserHost;
 let logLines: string[];
@@ -125,7 +139,7 @@ afterAll(async () => {
 beforeEach(async () => {
   studio = new RecordingStudio();
   logLines = [];
-  host = await startBrowserHost({ studio, rendererDir, log: (line) => logLines.push(line) });
+  host = await startBrowserHost({ studio, rendererDir, blobs, log: (line) => logLines.push(line) });
 });
 
 afterEach(async () => {
@@ -140,7 +154,7 @@ describe('startBrowserHost', () => {
   });
 
   it('gives each start its own token', async () => {
-    const other = await startBrowserHost({ studio, rendererDir, log: () => undefined });
+    const other = await startBrowserHost({ studio, rendererDir, blobs, log: () => undefined });
     expect(other.token).not.toBe(host.token);
     await other.close();
   });
@@ -193,6 +207,19 @@ describe('HTTP', () => {
       expect(res.body).not.toContain('SECRET');
     },
   );
+
+  it('serves stored images at /blobs/<sha256> behind the token, and nothing that is not an image', async () => {
+    const page = await get(host.port, `/?token=${host.token}`);
+    const cookie = String(page.headers['set-cookie']).split(';')[0] ?? '';
+    const image = await get(host.port, `/blobs/${sha(PNG)}`, { cookie });
+    expect(image.status).toBe(200);
+    expect(image.headers['content-type']).toBe('image/png');
+    expect((await get(host.port, `/blobs/${sha(PNG)}`)).status).toBe(401);
+    expect((await get(host.port, `/blobs/${sha(CHECKPOINT)}`, { cookie })).status).toBe(404);
+    expect((await get(host.port, `/blobs/${'0'.repeat(64)}`, { cookie })).status).toBe(404);
+    expect((await get(host.port, '/blobs/%2e%2e%2findex.html', { cookie })).status).toBe(400);
+    expect((await get(host.port, '/blobs/ABC', { cookie })).status).toBe(400);
+  });
 
   it('refuses a Host header that is not loopback (DNS rebinding)', async () => {
     const res = await get(host.port, `/?token=${host.token}`, { host: 'evil.example:80' });

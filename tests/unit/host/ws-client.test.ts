@@ -67,7 +67,7 @@ describe('against the real browser host', () => {
     const rendererDir = await mkdtemp(join(tmpdir(), 'ws-client-'));
     await writeFile(join(rendererDir, 'index.html'), '<!doctype html>');
     const studio = new SmallStudio();
-    const host = await startBrowserHost({ studio, rendererDir, log: () => undefined });
+    const host = await startBrowserHost({ studio, rendererDir, blobs: { read: () => Promise.reject(new Error('no blobs here')) }, log: () => undefined });
     const statuses: ConnectionStatus[] = [];
     const client = new WebSocketStudioClient({
       url: `ws://127.0.0.1:${host.port}${WS_PATH}?token=${host.token}`,

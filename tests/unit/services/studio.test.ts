@@ -27,12 +27,17 @@ async function openStudio(): Promise<Studio> {
   return s;
 }
 
+/** Rows in a stable order (some tables are WITHOUT ROWID, so there is no rowid to sort by). */
+function sortedRows(rows: unknown[]): unknown[] {
+  return rows.map((row) => JSON.stringify(row)).sort();
+}
+
 /** Every row of every table, read through a second connection. */
 function dumpDatabase(): Record<string, unknown[]> {
   const db = new BetterSqlite3(join(temp.dir, DATABASE_FILE_NAME), { readonly: true });
   try {
     const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).all() as { name: string }[];
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+    return Object.fromEntries(tables.map(({ name }) => [name, sortedRows(db.prepare(`SELECT * FROM "${name}"`).all())]));
   } finally {
     db.close();
   }

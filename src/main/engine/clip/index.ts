@@ -1,4 +1,4 @@
-// Public entry of the CLIP engine: tokenizer, vocabulary files, text cleaning.
+// Public entry of the CLIP engine: tokenizer, vocabulary files, text cleaning, preprocessing, encoders, folders.
 export { cleanText, fixTextSubset, htmlUnescape, stripSpace, WHITE_SPACE_CLASS } from './text-clean.ts';
 export {
   baseSymbols,
@@ -21,3 +21,24 @@ export {
   parseVocabJson,
   type ClipVocabulary,
 } from './vocab-files.ts';
+export { ClipImageEncoder, ClipTextEncoder, normalizeRows } from './encoders.ts';
+export {
+  ClipFolderError,
+  findClipModelFiles,
+  inspectClipFolder,
+  loadClip,
+  type ClipFolderInfo,
+  type ClipModel,
+  type ClipModelFiles,
+  type LoadClipOptions,
+} from './folder.ts';
+export {
+  generatorImageToRgb,
+  OPENAI_CLIP_IMAGE_CONFIG,
+  outputSize,
+  parsePreprocessorConfig,
+  preprocessImage,
+  type ClipImageConfig,
+  type RgbImage,
+} from './preprocess.ts';
+export { buildTinyTextModel, buildTinyVisionModel, byteLevelVocabulary, TINY_CLIP, writeTinyClip, type TinyClipOptions } from './tiny.ts';

@@ -1,9 +1,18 @@
 // Human-readable labels for job kinds, statuses, times and durations.
 import type { DeviceReport, JobInfo, JobKind, JobStatus, ProviderName } from '../../../shared/contract.ts';
+import type { ImportReport } from '../../../shared/datasets/types.ts';
+import type { TeacherInfo, TeacherPreviewResult, TeacherSampleResult } from '../../../shared/teachers/types.ts';
+import type { ExportInfo, PackageSummary } from '../../../shared/export/types.ts';
 
 /** What each job kind is called in the UI. */
 export const JOB_KIND_LABELS: Readonly<Record<JobKind, string>> = {
   'device-check': 'Device check',
+  'dataset-import': 'Dataset import',
+  'teacher-import': 'Teacher import',
+  'teacher-preview': 'Teacher samples',
+  'teacher-sample': 'Save samples as dataset',
+  'export-package': 'Export package',
+  'export-verify': 'Verify package',
 };
 
 /** What each job status is called in the UI. */
@@ -52,6 +61,30 @@ export function jobResultSummary(job: JobInfo): string | null {
       const report = job.result as DeviceReport;
       const available = report.providers.filter((provider) => provider.available).length;
       return `Preferred provider: ${PROVIDER_LABELS[report.preferred]} · ${available} of ${report.providers.length} available`;
+    }
+    case 'dataset-import': {
+      const { counts } = job.result as ImportReport;
+      return `${counts.imported} imported · ${counts.duplicate} duplicate · ${counts.error} failed · ${counts.withFace} with a face`;
+    }
+    case 'teacher-import': {
+      const t = job.result as TeacherInfo;
+      return `Teacher "${t.name}": ${t.architecture.resolution}×${t.architecture.resolution}, ${t.parameterCount.toLocaleString()} parameters`;
+    }
+    case 'teacher-preview': {
+      const r = job.result as TeacherPreviewResult;
+      return `${r.images.length} samples on ${PROVIDER_LABELS[r.provider]}`;
+    }
+    case 'teacher-sample': {
+      const r = job.result as TeacherSampleResult;
+      return `${r.count} samples saved as dataset "${r.datasetName}" (${PROVIDER_LABELS[r.provider]})`;
+    }
+    case 'export-package': {
+      const e = job.result as ExportInfo;
+      return `Package "${e.name}" (${e.variants.join(' + ')}, ${e.size.toLocaleString()} bytes) at ${e.path}`;
+    }
+    case 'export-verify': {
+      const s = job.result as PackageSummary;
+      return `${s.ok ? 'Verified' : 'Refused'}: ${s.path}`;
     }
   }
 }

@@ -26,27 +26,12 @@ export interface PlannedPage {
 
 /** The sections still to come, described from the user's side. */
 export const PLANNED_PAGES: Readonly<Partial<Record<PageId, PlannedPage>>> = {
-  teacher: {
-    summary: 'Bring in the face generator that every effect starts from.',
-    steps: [
-      'Import a StyleGAN2 generator: NVIDIA (stylegan2-ada-pytorch) or rosinality weights, or an ONNX file.',
-      'Sample faces from it by seed and truncation ψ, on this machine’s GPU when it has one.',
-    ],
-  },
   effects: {
     summary: 'Turn a text prompt into an edit of the generated faces.',
     steps: [
       'Type a target text (“a smiling face”) and a neutral text (“a face”).',
       'StyleCLIP global directions turn them into a direction in the teacher’s style space.',
       'Strength α and disentanglement β sliders show the edit instantly on a grid of samples.',
-    ],
-  },
-  datasets: {
-    summary: 'Make and curate the before/after pairs a student learns from.',
-    steps: [
-      'Generate N pairs (original, edited) from the same latent and noise.',
-      'Curate them in a keyboard-driven grid: accept, reject, tag.',
-      'Import photos and before/after pairs made elsewhere.',
     ],
   },
   train: {
@@ -62,13 +47,6 @@ export const PLANNED_PAGES: Readonly<Partial<Record<PageId, PlannedPage>>> = {
     steps: [
       'The face is found and cropped, the student applied and the result pasted back.',
       'Side-by-side view with frames per second and per-frame latency.',
-    ],
-  },
-  export: {
-    summary: 'Ship a student as a package for an app or a web page.',
-    steps: [
-      'ONNX model, a manifest of its input/output contract and where it came from, checksums, before/after previews.',
-      'Verify a package and open it again.',
     ],
   },
 };

@@ -2,9 +2,12 @@
 import type { AppInfo, StudioError } from '../../../shared/contract.ts';
 import type { Transport } from '../lib/transport.ts';
 import { ConnectionState } from './connection.svelte.ts';
+import { DatasetsState } from './datasets.svelte.ts';
 import { DevicesState } from './devices.svelte.ts';
+import { ExportState } from './export.svelte.ts';
 import { JobsState } from './jobs.svelte.ts';
 import { Router } from './router.svelte.ts';
+import { TeachersState } from './teachers.svelte.ts';
 
 /** Everything the UI shows, built on one transport. */
 export class StudioState {
@@ -12,6 +15,9 @@ export class StudioState {
   readonly router = new Router();
   readonly jobs: JobsState;
   readonly devices: DevicesState;
+  readonly datasets: DatasetsState;
+  readonly teachers: TeachersState;
+  readonly exporter: ExportState;
   readonly kind: Transport['kind'];
   info = $state.raw<AppInfo | null>(null);
   infoError = $state.raw<StudioError | null>(null);
@@ -22,11 +28,17 @@ export class StudioState {
     this.kind = transport.kind;
     this.jobs = new JobsState(transport.api);
     this.devices = new DevicesState(transport.api, this.jobs);
+    this.datasets = new DatasetsState(transport.api, this.jobs);
+    this.teachers = new TeachersState(transport.api, this.jobs);
+    this.exporter = new ExportState(transport.api, this.jobs);
   }
 
   /** Subscribes to events and loads everything; reloads after each reconnect, since events may have been missed. */
   start(): void {
     this.jobs.subscribe();
+    this.datasets.subscribe();
+    this.teachers.subscribe();
+    this.exporter.subscribe();
     this.#transport.watch((status, detail) => {
       const wasOpen = this.connection.isOpen;
       this.connection.set(status, detail);
@@ -35,7 +47,7 @@ export class StudioState {
   }
 
   async #loadAll(): Promise<void> {
-    const [info] = await Promise.all([this.#transport.api.invoke('app:info'), this.jobs.load(), this.devices.load()]);
+    const [info] = await Promise.all([this.#transport.api.invoke('app:info'), this.jobs.load(), this.devices.load(), this.datasets.loadDatasets(), this.teachers.load(), this.exporter.load()]);
     if (info.ok) {
       this.info = info.value;
       this.infoError = null;

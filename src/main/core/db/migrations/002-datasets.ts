@@ -49,6 +49,8 @@ export const migration002: Migration = {
       -- One item per distinct content in a dataset: the exact-duplicate rule, enforced.
       CREATE UNIQUE INDEX items_unique_content ON items (dataset_id, image_sha, ifnull(target_sha, ''));
       -- The curation grid filters and sorts inside one dataset; (dataset_id, x, id) serves filter + stable order + counts.
+      -- The unfiltered grid: a dataset's items in id order without a sort.
+      CREATE INDEX items_by_dataset ON items (dataset_id, id);
       CREATE INDEX items_by_status ON items (dataset_id, status, id);
       CREATE INDEX items_by_rating ON items (dataset_id, rating, id);
       CREATE INDEX items_by_face ON items (dataset_id, has_face, id);
@@ -66,7 +68,7 @@ export const migration002: Migration = {
         item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
         tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
         PRIMARY KEY (item_id, tag_id)
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT;
       CREATE INDEX item_tags_by_tag ON item_tags (tag_id, item_id);
 
       CREATE TABLE dataset_imports (

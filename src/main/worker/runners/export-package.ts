@@ -1,0 +1,39 @@
+// The `export-package` job: writes a .fxpkg from a model (measuring its speed) and records it in the exports table.
+import type { ExportInfo, ExportPackageParams } from '../../../shared/export/types.ts';
+import { plainModelSource } from '../../export/source.ts';
+import { ExportStore } from '../../export/store.ts';
+import { STUDIO_VERSION } from '../../export/version.ts';
+import { writePackage } from '../../export/writer.ts';
+import type { JobRunner } from '../runtime.ts';
+
+/** Builds the package in this worker (ONNX Runtime blocks its thread), then records it. */
+export const runExportPackage: JobRunner<ExportPackageParams, ExportInfo> = async (ctx) => {
+  const { params } = ctx;
+  const source = await plainModelSource({
+    modelPath: params.source.modelPath,
+    previewPaths: params.source.previewPaths,
+    name: params.name,
+    description: params.description,
+    colorOrder: params.colorOrder,
+    valueRange: params.valueRange,
+  });
+  const written = await writePackage(source, {
+    out: params.out,
+    fp16: params.fp16,
+    studioVersion: STUDIO_VERSION,
+    signal: ctx.signal,
+    onProgress: (step, total, message) => ctx.progress(step, total, message),
+  });
+  return new ExportStore(ctx.open().db).add({
+    name: written.manifest.name,
+    description: written.manifest.description,
+    runId: null,
+    checkpoint: null,
+    path: written.path,
+    size: written.size,
+    sha256: written.sha256,
+    variants: written.manifest.variants.map((v) => v.precision),
+    medianMs: written.speed.medianMs,
+    provider: written.speed.provider,
+  });
+};

@@ -1,0 +1,73 @@
+// End to end in Chromium against `effects-studio serve`: make the tiny teacher, see its samples, save 8 of them as a dataset.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TeacherSampleResult } from '../../src/shared/teachers/types.ts';
+import { launchChromium } from './support/browser.ts';
+import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { TestApp } from './support/test-app.ts';
+
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
+
+let dataDir: string;
+let studio: ServedStudio;
+let browser: Browser;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-teacher-'));
+  await mkdir(SCREENSHOTS, { recursive: true });
+  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await studio?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the Teacher page', () => {
+  it('makes the tiny teacher, shows its samples and facts, and saves 8 samples as a dataset', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    const grid = await app.makeTinyTeacher();
+    const view = app.page.getByTestId('page-teacher');
+    expect(await view.getByTestId('teacher-item').getAttribute('data-name')).toBe('Tiny demo');
+    expect(await view.getByTestId('teacher-resolution').innerText()).toBe('32×32');
+    expect(await view.getByTestId('teacher-mapping-depth').innerText()).toBe('2');
+    expect(await view.getByTestId('teacher-num-ws').innerText()).toBe('8');
+    expect(await view.getByTestId('teacher-provider').innerText()).not.toBe('not run yet');
+    const samples = grid.getByTestId('teacher-sample');
+    expect(await samples.count()).toBe(8);
+    expect(await samples.first().getAttribute('data-seed')).toBe('0');
+
+    // Another seed and ψ re-render the grid.
+    await view.getByTestId('teacher-seed').fill('100');
+    await view.getByTestId('teacher-render').click();
+    await view.locator('[data-testid="teacher-sample"][data-seed="100"]').waitFor();
+    await app.screenshot(join(SCREENSHOTS, 'teacher-grid.png'));
+
+    const finished = app.nextJobEvent((job) => job.kind === 'teacher-sample' && job.status === 'succeeded');
+    const saved = await app.saveTeacherSamples(8, 'Tiny faces');
+    expect(saved.status).toBe('succeeded');
+    expect(saved.text).toContain('Saved 8 samples as dataset “Tiny faces”');
+    const result = (await finished).result as TeacherSampleResult;
+    expect(result).toMatchObject({ datasetName: 'Tiny faces', count: 8 });
+    await app.goTo('jobs');
+    await app.waitForJobStatus(saved.jobId, 'succeeded');
+    await app.close();
+  });
+
+  it('says clearly why an import cannot start', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    const view = await app.goTo('teacher');
+    await view.getByTestId('teacher-import-path').fill(join(dataDir, 'missing.safetensors'));
+    await view.getByTestId('teacher-import-name').fill('Missing');
+    await view.getByTestId('teacher-import-start').click();
+    const error = view.getByTestId('request-error');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('invalid-request');
+    expect(await view.getByTestId('request-error-message').innerText()).toContain(`No file at ${join(dataDir, 'missing.safetensors')}`);
+    await app.close();
+  });
+});

@@ -1,0 +1,67 @@
+// `effects-studio teacher make-tiny | import | sample`, run as the real command (bin/effects-studio.js).
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serializeSafetensors } from '../../../src/main/engine/safetensors/index.ts';
+import { makeRandomTeacherWeights, toNvidiaTensors } from '../../../src/main/engine/teacher/index.ts';
+import { makeTempDir } from '../core/temp-dir.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
+const tmp = makeTempDir();
+afterAll(() => tmp.cleanup());
+
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, EFFECTS_STUDIO_HOME: join(tmp.dir, 'home') } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface SamplesJson {
+  psi: number;
+  resolution: number;
+  samples: { seed: number; file: string; ws: number[][] }[];
+}
+
+describe('effects-studio teacher', () => {
+  it('makes the tiny teacher, imports it, and samples it by name and by file to the same PNGs', async () => {
+    const made = await cli(['teacher', 'make-tiny', '--out', 'tiny.safetensors']);
+    expect(made.code, made.stderr).toBe(0);
+    const imported = await cli(['teacher', 'import', 'tiny.safetensors', '--name', 'Tiny']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ name: 'Tiny', format: 'nvidia', architecture: { resolution: 32, mappingLayers: 2 } });
+
+    const byName = await cli(['teacher', 'sample', '--teacher', 'Tiny', '--count', '5', '--psi', '0.7', '--seed', '20', '--out', 'a']);
+    expect(byName.code, byName.stderr).toBe(0);
+    const byFile = await cli(['teacher', 'sample', '--teacher', 'tiny.safetensors', '--count', '3', '--psi', '0.7', '--seed', '22', '--out', 'b']);
+    expect(byFile.code, byFile.stderr).toBe(0);
+
+    const a = JSON.parse(readFileSync(join(tmp.dir, 'a', 'samples.json'), 'utf8')) as SamplesJson;
+    expect(a.samples.map((s) => s.seed)).toEqual([20, 21, 22, 23, 24]);
+    expect(a.samples[0]!.ws).toHaveLength(8);
+    expect(a.samples[0]!.ws[0]).toHaveLength(32);
+    expect(readdirSync(join(tmp.dir, 'a')).filter((f) => f.endsWith('.png'))).toHaveLength(5);
+    expect(readFileSync(join(tmp.dir, 'b', 'seed000022.png'))).toEqual(readFileSync(join(tmp.dir, 'a', 'seed000022.png')));
+    const b = JSON.parse(readFileSync(join(tmp.dir, 'b', 'samples.json'), 'utf8')) as SamplesJson;
+    expect(b.samples[0]!.ws).toEqual(a.samples[2]!.ws);
+  });
+
+  it('refuses a broken file naming the tensor, and a ψ out of range', async () => {
+    const tensors = toNvidiaTensors(makeRandomTeacherWeights());
+    tensors.delete('mapping.fc1.bias');
+    writeFileSync(join(tmp.dir, 'broken.safetensors'), serializeSafetensors(tensors));
+    const broken = await cli(['teacher', 'import', 'broken.safetensors', '--name', 'Broken']);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/mapping\.fc1\.bias/);
+    const psi = await cli(['teacher', 'sample', '--teacher', 'x', '--count', '1', '--psi', '2.5', '--out', 'c']);
+    expect(psi.code).toBe(1);
+    expect(psi.stderr).toMatch(/ψ must be a number in \[-2, 2\], got "2\.5"/);
+  });
+});
