@@ -263,6 +263,7 @@ def main():
     parser.add_argument("--batches", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--serve", action="store_true", help="bench: answer timing rounds on stdin/stdout (twin_server.py)")
     parser.add_argument("--fused", type=int, default=1, help="1: NVIDIA's inference default (grouped conv), 0: non-fused")
     args = parser.parse_args()
 
@@ -293,6 +294,15 @@ def main():
         return
 
     z = torch.from_numpy(np.stack([latent_from_seed(s, z_dim) for s in range(args.batch)]))
+    info = {"batch": args.batch, "threads": torch.get_num_threads(), "fused_modconv": bool(args.fused),
+            "resolution": G.resolution, "torch_version": torch.__version__}
+    if args.serve:
+        from twin_server import serve
+        with torch.no_grad():
+            for _ in range(args.warmup):
+                G(z, 0.7)
+            serve(lambda: G(z, 0.7), info)
+        return
     with torch.no_grad():
         for _ in range(args.warmup):
             G(z, 0.7)
@@ -304,12 +314,8 @@ def main():
     print(json.dumps({
         "images_per_s": args.batch * len(times) / sum(times),
         "ms_per_batch": 1000.0 * sum(times) / len(times),
-        "batch": args.batch,
         "batches": args.batches,
-        "threads": torch.get_num_threads(),
-        "fused_modconv": bool(args.fused),
-        "resolution": G.resolution,
-        "torch_version": torch.__version__,
+        **info,
     }))
 
 

@@ -1,4 +1,4 @@
-"""PyTorch reference for the train-step benchmark: the same depthwise-separable UNet, batch and thread count as src/main/bench/train-step.ts; prints one JSON line."""
+"""PyTorch reference for the train-step benchmark: the same depthwise-separable UNet, batch and thread count as src/main/bench/train-step.ts; prints one JSON line, or with --serve answers timing rounds (twin_server.py)."""
 import argparse
 import json
 import statistics
@@ -7,6 +7,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from twin_server import serve
 
 
 class DwPw(nn.Module):
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help="answer timing rounds on stdin/stdout instead")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -69,6 +72,10 @@ def main() -> None:
 
     for _ in range(args.warmup):
         step()
+    params = sum(p.numel() for p in model.parameters())
+    if args.serve:
+        serve(step, {"torch_version": torch.__version__, "params": params, "threads": torch.get_num_threads()})
+        return
     times = []
     loss = float("nan")
     for _ in range(args.steps):
@@ -82,7 +89,7 @@ def main() -> None:
         "size": args.size,
         "steps": args.steps,
         "loss": loss,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": params,
         "torch_version": torch.__version__,
     }))
 

@@ -1,14 +1,13 @@
 // Teacher benchmark: images per second of a 256² config-f-sized StyleGAN2 (random weights, batch 8) on ONNX Runtime,
 // and of the same generator in PyTorch (bench/torch/teacher.py) where Debian's python3-torch is installed.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../shared/contract.ts';
-import { createSession } from '../engine/runtime/index.ts';
+import { createSession, median } from '../engine/runtime/index.ts';
 import { CONFIG_F_256, sampleLatents, Teacher, writeRandomTeacher, type RandomTeacherOptions } from '../engine/teacher/index.ts';
+import { alternateRounds, timeSteps, TorchTwin } from './torch-twin.ts';
 
 /** Options of the teacher benchmark; the defaults are the published configuration. */
 export interface TeacherBenchOptions {
@@ -24,28 +23,12 @@ export interface TeacherBenchOptions {
   providers?: readonly ProviderName[];
   /** Run the PyTorch twin when python3 with torch is present (default true). */
   torch?: boolean;
-  /** The Python interpreter (default Debian's /usr/bin/python3). */
-  python?: string;
-}
-
-const TORCH_SCRIPT = fileURLToPath(new URL('../../../bench/torch/teacher.py', import.meta.url));
-
-function torchBench(python: string, weights: string, batch: number, batches: number, threads: number): Record<string, unknown> {
-  const probe = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) return { available: false, reason: `${python} cannot import torch and numpy` };
-  const run = spawnSync(
-    python,
-    // fused_modconv=False: of NVIDIA's two modulated-conv paths, the faster one on a CPU (and the studio's own algorithm).
-    [TORCH_SCRIPT, 'bench', '--weights', weights, '--batch', String(batch), '--batches', String(batches), '--threads', String(threads), '--fused', '0'],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
-  if (run.status !== 0) return { available: false, reason: `bench/torch/teacher.py failed: ${run.stderr.trim().split('\n').pop() ?? ''}` };
-  return { available: true, ...(JSON.parse(run.stdout) as Record<string, unknown>) };
 }
 
 /**
  * Measures the teacher: builds the generator from a seeded random weights file, runs one warm-up and `batches`
- * timed batches on the best provider, and (where possible) the same file and latents in PyTorch.
+ * timed batches on the best provider, and (where possible) the same file and latents in PyTorch, one batch of each in
+ * turn so that both see the same machine load.
  * `ratio` = PyTorch images/s ÷ ONNX Runtime images/s is the time ratio ORT / PyTorch: ≤ 1 means the studio is
  * at least as fast.
  */
@@ -74,17 +57,30 @@ export async function runTeacherBench(opts: TeacherBenchOptions = {}): Promise<R
       z: new ort.Tensor('float32', sampleLatents(0, batch, zDim), [batch, zDim]),
       psi: new ort.Tensor('float32', Float32Array.of(0.7), [1]),
     };
-    const times: number[] = [];
-    try {
+    const ortBatch = async (): Promise<number> => {
+      const start = performance.now();
       await session.run(feeds);
-      for (let i = 0; i < batches; i++) {
-        const start = performance.now();
-        await session.run(feeds);
-        times.push(performance.now() - start);
+      return performance.now() - start;
+    };
+    let timed: { ort: number[]; torch: number[] | null };
+    let twinReport: Record<string, unknown> | null = null;
+    try {
+      await ortBatch();
+      const twin = (opts.torch ?? true)
+        ? await TorchTwin.start('teacher.py', ['bench', '--weights', weightsPath, '--batch', String(batch), '--fused', '0'], threads)
+        : null;
+      if (twin instanceof TorchTwin) {
+        // fused_modconv=False: of NVIDIA's two modulated-conv paths, the faster one on a CPU (and the studio's own algorithm).
+        timed = await alternateRounds(batches, 1, ortBatch, twin).finally(() => twin.close());
+        twinReport = { available: true, ...twin.info };
+      } else {
+        timed = { ort: await timeSteps(batches, ortBatch), torch: null };
+        if (twin !== null) twinReport = { available: false, reason: twin.note };
       }
     } finally {
       await session.release();
     }
+    const times = timed.ort;
     const totalMs = times.reduce((a, b) => a + b, 0);
     const imagesPerS = (batch * batches * 1000) / totalMs;
     const result: Record<string, unknown> = {
@@ -105,10 +101,14 @@ export async function runTeacherBench(opts: TeacherBenchOptions = {}): Promise<R
       setup_ms: { weights: weightsMs, build_model: buildMs, create_session: sessionMs },
       model_mb: model.bytes.length / 2 ** 20,
     };
-    if (opts.torch ?? true) {
-      const torch = torchBench(opts.python ?? '/usr/bin/python3', weightsPath, batch, batches, threads);
-      result.torch = torch;
-      if (torch.available === true && typeof torch.images_per_s === 'number') result.ratio = torch.images_per_s / imagesPerS;
+    if (twinReport !== null) {
+      result.torch = twinReport;
+      if (timed.torch !== null) {
+        const torchMs = median(timed.torch);
+        twinReport.images_per_s = (batch * 1000) / torchMs;
+        twinReport.ms_per_batch = torchMs;
+        result.ratio = median(times) / torchMs;
+      }
     }
     return result;
   } finally {

@@ -1,13 +1,12 @@
 // Benchmark: one training step (forward, backward, Adam) of a small depthwise-separable UNet, ORT vs PyTorch on CPU.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Graph, type Tensor } from '../engine/graph/index.ts';
 import { l1Loss } from '../engine/losses/index.ts';
 import { median, summarizeProfile } from '../engine/runtime/index.ts';
 import { compileTrainProgram, Trainer, type TrainProgram } from '../engine/train/index.ts';
+import { alternateRounds, timeSteps, TorchTwin } from './torch-twin.ts';
 
 /** Batch and image size of the benchmark (fixed: the PyTorch script uses the same). */
 export const BENCH_BATCH = 8;
@@ -16,7 +15,7 @@ const LR = 1e-3;
 
 /** Options of `runTrainStepBench`. */
 export interface TrainStepBenchOptions {
-  /** Measured steps (median reported); default 20. */
+  /** Measured steps per runtime (median reported); default 20, taken in rounds that alternate ORT and PyTorch. */
   steps?: number;
   /** Unmeasured steps first; default 3. */
   warmup?: number;
@@ -68,21 +67,6 @@ function uniform(seed: number, n: number): Float32Array {
   return out;
 }
 
-/** The PyTorch run, or why it could not be made. */
-function runTorch(steps: number, warmup: number, threads: number): { ms: number; version: string; params: number } | { note: string } {
-  const python = '/usr/bin/python3';
-  if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
-    return { note: `${python} cannot import torch; install Debian's CPU PyTorch with: apt-get install python3-torch` };
-  }
-  const script = fileURLToPath(new URL('../../../bench/torch/train_step.py', import.meta.url));
-  if (!existsSync(script)) return { note: `the PyTorch script ${script} is missing (run the benchmark from a source checkout)` };
-  const args = [script, '--batch', String(BENCH_BATCH), '--size', String(BENCH_SIZE), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)];
-  const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
-  if (r.status !== 0) return { note: `the PyTorch script failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; torch_version: string; params: number };
-  return { ms: parsed.ms_per_step, version: parsed.torch_version, params: parsed.params };
-}
-
 /**
  * Times training steps of the benchmark UNet in ORT (CPU) and, where /usr/bin/python3 has torch, the same model,
  * batch and thread count in PyTorch. Returns one JSON-able object; `ratio` is ORT / PyTorch (lower is better).
@@ -98,22 +82,28 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   });
   const n = BENCH_BATCH * 3 * BENCH_SIZE * BENCH_SIZE;
   const batch = { x: uniform(1, n), y: uniform(2, n) };
-  const times: number[] = [];
   let firstLoss = Number.NaN;
   let lastLoss = Number.NaN;
-  for (let i = 0; i < warmup + steps; i++) {
+  const ortStep = async (): Promise<number> => {
     const r = await trainer.step(batch, LR);
-    if (i === 0) firstLoss = r.loss;
+    if (Number.isNaN(firstLoss)) firstLoss = r.loss;
     lastLoss = r.loss;
-    if (i >= warmup) times.push(r.ms);
-  }
+    return r.ms;
+  };
+  for (let i = 0; i < warmup; i++) await ortStep();
+  const twin = await TorchTwin.start('train_step.py', ['--batch', String(BENCH_BATCH), '--size', String(BENCH_SIZE), '--warmup', String(warmup)], threads);
+  // Alternating rounds put ORT and PyTorch under the same machine load; without a twin ORT runs alone.
+  const rounds = 4;
+  const perRound = Math.max(1, Math.ceil(steps / rounds));
+  const timed = twin instanceof TorchTwin ? await alternateRounds(rounds, perRound, ortStep, twin).finally(() => twin.close()) : null;
+  const times = timed?.ort ?? (await timeSteps(rounds * perRound, ortStep));
   const result: Record<string, unknown> = {
     benchmark: 'train-step',
     provider: trainer.session.provider,
     threads,
     batch: BENCH_BATCH,
     size: BENCH_SIZE,
-    steps,
+    steps: times.length,
     warmup,
     params: program.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
     ms_per_step: median(times),
@@ -131,17 +121,17 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   await trainer.release();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 
-  const torch = runTorch(steps, warmup, threads);
-  if ('ms' in torch) {
-    result.torch_ms_per_step = torch.ms;
-    result.torch_version = torch.version;
+  if (timed !== null && twin instanceof TorchTwin) {
+    result.torch_ms_per_step = median(timed.torch);
+    result.torch_version = twin.info['torch_version'];
     // Same architecture on both sides: the parameter counts must agree.
-    result.torch_params = torch.params;
-    result.ratio = (result.ms_per_step as number) / torch.ms;
-  } else {
+    result.torch_params = twin.info['params'];
+    result.ratio = (result.ms_per_step as number) / (result.torch_ms_per_step as number);
+    result.rounds = rounds;
+  } else if (!(twin instanceof TorchTwin)) {
     result.torch_ms_per_step = null;
     result.ratio = null;
-    result.torch_note = torch.note;
+    result.torch_note = twin.note;
   }
   return result;
 }
