@@ -10,6 +10,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/index.ts'),
           'job-worker': resolve('src/main/worker/job-worker.ts'),
+          'live-worker': resolve('src/main/live/native-worker.ts'),
         },
       },
     },

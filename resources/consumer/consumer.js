@@ -6,6 +6,7 @@ const $ = (id) => document.getElementById(id);
 let session = null;
 let manifest = null;
 let running = false;
+let stream = null;
 
 function status(text, isError = false) {
   $('status').textContent = text;
@@ -34,15 +35,38 @@ $('package').addEventListener('change', async (event) => {
 
 $('start').addEventListener('click', async () => {
   const video = $('video');
-  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  } catch (error) {
+    status(`No camera: ${error.message}`, true);
+    return;
+  }
+  video.srcObject = stream;
   await video.play();
   running = true;
+  document.body.dataset.state = 'running';
   $('start').disabled = true;
+  $('stop').disabled = false;
   requestAnimationFrame(frame);
 });
 
+// Stops after the frame in flight, so both canvases show the same frame: camera and its effect.
+$('stop').addEventListener('click', () => {
+  running = false;
+  $('stop').disabled = true;
+});
+
+function stopped() {
+  for (const track of stream?.getTracks() ?? []) track.stop();
+  document.body.dataset.state = 'stopped';
+  $('start').disabled = session === null;
+}
+
 async function frame() {
-  if (!running) return;
+  if (!running) {
+    stopped();
+    return;
+  }
   const video = $('video');
   const before = $('before').getContext('2d', { willReadFrequently: true });
   const { width: w, height: h } = $('before');

@@ -52,7 +52,7 @@ async function start(): Promise<void> {
 
   serveRenderer(fileURLToPath(new URL('../renderer', import.meta.url)), studio.blobs);
   restrictPermissions(session.defaultSession, allowedOrigins);
-  const unbindIpc = bindStudioIpc({ studio, allowedOrigins, log });
+  const unbindIpc = bindStudioIpc({ studio, allowedOrigins, log, live: { open: (send) => studio.openNativeLive(send) } });
   const openWindow = (): void => {
     createMainWindow({ preloadPath: fileURLToPath(new URL('../preload/index.cjs', import.meta.url)), url: devUrl ?? APP_ENTRY_URL });
   };

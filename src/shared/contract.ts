@@ -21,13 +21,28 @@ import type {
   TeacherSampleParams,
   TeacherSampleResult,
 } from './teachers/types.ts';
-import type { ExportInfo, ExportPackageParams, PackageSummary } from './export/types.ts';
+import type { ExportEstimate, ExportEstimateParams, ExportInfo, ExportPackageParams, PackageSummary } from './export/types.ts';
+import type {
+  ClipImportParams,
+  ClipModelInfo,
+  EffectPairsParams,
+  EffectPairsResult,
+  EffectPreviewParams,
+  EffectPreviewResult,
+  PromptInfo,
+  RelevanceInfo,
+  RelevanceParams,
+  RelevanceResult,
+  SavePromptRequest,
+} from './effects/types.ts';
+import type { CheckpointInfo, RunDetail, RunInfo, StudentConfig, StudentDescription, StudentTrainParams, StudentTrainResult } from './student/types.ts';
+import type { LiveRun, LiveStudentModel, LiveStudentSource } from './live/types.ts';
 
 /** Lifecycle of a job. `interrupted` means the app stopped while it ran; it can be resumed. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 /** Every kind of long-running work the studio does. */
-export type JobKind = 'device-check' | 'dataset-import' | 'teacher-import' | 'teacher-preview' | 'teacher-sample' | 'export-package' | 'export-verify';
+export type JobKind = 'device-check' | 'clip-import' | 'effects-relevance' | 'effects-preview' | 'effects-pairs' | 'dataset-import' | 'teacher-import' | 'teacher-preview' | 'teacher-sample' | 'export-package' | 'export-verify' | 'export-estimate' | 'student-train';
 
 /** Progress of one job: `step` of `total` units done, and what is happening now. */
 export interface JobProgress {
@@ -51,6 +66,18 @@ export interface JobParams {
   'export-package': ExportPackageParams;
   /** Verify a .fxpkg (checksums, schema, models load and reproduce the previews). */
   'export-verify': { path: string };
+  /** Build the model an export would package (a run's checkpoint or a model file) and measure its size and speed. */
+  'export-estimate': ExportEstimateParams;
+  /** Check a CLIP ONNX export folder on the studio's machine and copy it into the studio. */
+  'clip-import': ClipImportParams;
+  /** Measure a teacher's per-channel CLIP directions (StyleCLIP relevance); resumes after the statistics or the last saved part. */
+  'effects-relevance': RelevanceParams;
+  /** Render seeds unedited and at each α of a prompt's edit (PNG blobs) for the Effects page. */
+  'effects-preview': EffectPreviewParams;
+  /** Generate N (original, edited) pairs of a prompt's edit into a new pairs dataset; resumes after the last finished batch. */
+  'effects-pairs': EffectPairsParams;
+  /** Train a student on a pairs dataset; resumes from the run's newest checkpoint after an interruption or a pause. */
+  'student-train': StudentTrainParams;
 }
 
 /** What each job kind produces when it succeeds. */
@@ -66,6 +93,16 @@ export interface JobResults {
   'export-package': ExportInfo;
   /** The verification; `ok: false` when the package was refused. */
   'export-verify': PackageSummary;
+  /** Model sizes (fp32, fp16) and the median time per frame. */
+  'export-estimate': ExportEstimate;
+  /** The stored CLIP model. */
+  'clip-import': ClipModelInfo;
+  /** The stored relevance table and the provider it was measured on. */
+  'effects-relevance': RelevanceResult;
+  'effects-preview': EffectPreviewResult;
+  'effects-pairs': EffectPairsResult;
+  /** The run, its steps, provider, best validation and final checkpoint. */
+  'student-train': StudentTrainResult;
 }
 
 /** A request to start a job of some kind. */
@@ -147,6 +184,8 @@ export interface Requests {
   'jobs:cancel': { params: [id: string]; result: JobInfo };
   /** Resume an interrupted job from its last checkpoint. */
   'jobs:resume': { params: [id: string]; result: JobInfo };
+  /** Stops a running job so that it can be resumed later (it becomes `interrupted`); a queued one just waits as interrupted. */
+  'jobs:pause': { params: [id: string]; result: JobInfo };
   /** The most recent successful device check, or null when none ran yet. */
   'devices:last': { params: []; result: DeviceReport | null };
   /** All datasets, newest first. */
@@ -193,6 +232,42 @@ export interface Requests {
   'exports:create': { params: [request: ExportPackageParams]; result: JobInfo };
   /** Verifies the package at an absolute path (in a job worker) and answers every check and its manifest summary. */
   'exports:open': { params: [path: string]; result: PackageSummary };
+  /** Every stored CLIP model, newest first. */
+  'clips:list': { params: []; result: ClipModelInfo[] };
+  /** Checks the name and the CLIP folder (models, signatures, tokenizer), then queues a `clip-import` job. */
+  'clips:import': { params: [request: ClipImportParams]; result: JobInfo };
+  /** Deletes a CLIP model with the relevance tables measured with it. */
+  'clips:delete': { params: [id: number]; result: null };
+  /** The relevance tables of a teacher (one per CLIP model it was measured under). */
+  'effects:relevance': { params: [teacherId: number]; result: RelevanceInfo[] };
+  /** Checks the teacher and CLIP model, then queues an `effects-relevance` job. */
+  'effects:compute-relevance': { params: [request: RelevanceParams]; result: JobInfo };
+  /** A teacher's saved prompts, favourites first, then most recently used. */
+  'effects:prompts': { params: [teacherId: number]; result: PromptInfo[] };
+  /** Saves a prompt; the same teacher, target and neutral update the existing one. */
+  'effects:save-prompt': { params: [request: SavePromptRequest]; result: PromptInfo };
+  /** Deletes a saved prompt. */
+  'effects:delete-prompt': { params: [id: number]; result: null };
+  /** Checks the edit (texts, relevance table present), then queues an `effects-preview` job. */
+  'effects:preview': { params: [request: EffectPreviewParams]; result: JobInfo };
+  /** Checks the edit and the dataset name, then queues an `effects-pairs` job. */
+  'effects:generate-pairs': { params: [request: EffectPairsParams]; result: JobInfo };
+  /** Parameters, multiply-adds per frame and estimated training memory of a student at a batch size, before training. */
+  'students:describe': { params: [config: StudentConfig, batch: number]; result: StudentDescription };
+  /** Checks the settings and the dataset's pairs (kind, count, sizes), then queues a `student-train` job. */
+  'runs:start': { params: [params: StudentTrainParams]; result: JobInfo };
+  /** Every training run, newest first. */
+  'runs:list': { params: []; result: RunInfo[] };
+  /** One run with its metric series (`train/loss`, `validation/psnr`, …), checkpoints and preview strips (blob hashes). */
+  'runs:get': { params: [runId: number]; result: RunDetail };
+  /** A run's checkpoints (.safetensors blobs), oldest first. */
+  'runs:checkpoints': { params: [runId: number]; result: CheckpointInfo[] };
+  /** Training runs with at least one checkpoint, newest first: the students the live view can run and follow. */
+  'live:runs': { params: []; result: LiveRun[] };
+  /** Prepares a student for the live view (a run's newest checkpoint built into its ONNX model, or a package's model). */
+  'live:student': { params: [source: LiveStudentSource]; result: LiveStudentModel };
+  /** Part `index` of a prepared live model's bytes (base64), by the model's sha256. */
+  'live:model-part': { params: [sha256: string, index: number]; result: string };
 }
 
 /** Every event main pushes to the renderer, keyed by `domain:did-x`, with its payload. */
@@ -214,6 +289,7 @@ export const REQUEST_CHANNELS = [
   'jobs:start',
   'jobs:cancel',
   'jobs:resume',
+  'jobs:pause',
   'devices:last',
   'datasets:list',
   'datasets:create',
@@ -237,6 +313,24 @@ export const REQUEST_CHANNELS = [
   'exports:list',
   'exports:create',
   'exports:open',
+  'clips:list',
+  'clips:import',
+  'clips:delete',
+  'effects:relevance',
+  'effects:compute-relevance',
+  'effects:prompts',
+  'effects:save-prompt',
+  'effects:delete-prompt',
+  'effects:preview',
+  'effects:generate-pairs',
+  'students:describe',
+  'runs:start',
+  'runs:list',
+  'runs:get',
+  'runs:checkpoints',
+  'live:runs',
+  'live:student',
+  'live:model-part',
 ] as const satisfies readonly RequestChannel[];
 
 /** The runtime list of event channels; a type test keeps it equal to `keyof Events`. */
@@ -247,6 +341,12 @@ export interface StudioApi {
   invoke<C extends RequestChannel>(channel: C, ...params: RequestParams<C>): Promise<Result<RequestResult<C>>>;
   /** Subscribe to an event; returns a function that unsubscribes. */
   on<E extends EventChannel>(event: E, listener: (payload: Events[E]) => void): () => void;
+  /**
+   * Electron only: asks main for a MessagePort to the native live backend (binary messages, see
+   * `shared/live/native-protocol.ts`); it arrives as a window `message` event whose data is `'studio:live-port'`.
+   * The browser host offers the same backend as a WebSocket instead.
+   */
+  requestLivePort?(): void;
 }
 
 export function isRequestChannel(value: unknown): value is RequestChannel {

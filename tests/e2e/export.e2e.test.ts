@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/main/core/db/migrations/index.ts';
 import { writePackage } from '../../src/main/export/writer.ts';
 import { buildTinyStudent, makePhoto, makeSource } from '../unit/export/helpers.ts';
+import { makeTrainedRun, PROMPT } from '../unit/export/run-fixture.ts';
 import { launchChromium } from './support/browser.ts';
 import { serveStudio, type ServedStudio } from './support/serve.ts';
 import { TestApp } from './support/test-app.ts';
@@ -27,6 +28,8 @@ beforeAll(async () => {
   await writeFile(join(work, 'broken.fxpkg'), 'not a zip');
   await writeFile(join(work, 'student.onnx'), buildTinyStudent());
   await writeFile(join(work, 'face.png'), await makePhoto(48, 48));
+  // A trained run in the studio's data folder before it starts: 6 steps, checkpoints at steps 3 and 6.
+  (await makeTrainedRun(dataDir)).db.close();
   [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
 });
 
@@ -58,6 +61,7 @@ describe('the Export page', () => {
   it.runIf(IS_006_REGISTERED)('exports a model with progress and lists it under past exports', async () => {
     const app = await TestApp.open(browser, studio.url);
     const view = await app.goTo('export');
+    await view.getByTestId('export-source-model').check();
     await view.getByTestId('export-model').fill(join(work, 'student.onnx'));
     await view.getByTestId('export-name').fill('Smile');
     await view.getByTestId('export-previews').fill(join(work, 'face.png'));
@@ -69,6 +73,50 @@ describe('the Export page', () => {
     await view.getByTestId('export-row').first().waitFor();
     expect(await view.getByTestId('export-row').first().innerText()).toContain('Smile');
     await app.screenshot(join(SCREENSHOTS, 'export-done.png'));
+    await app.close();
+  });
+
+  it.runIf(IS_006_REGISTERED)('exports a training run: pick its checkpoint, see size and speed, export, open the package', async () => {
+    const app = await TestApp.open(browser, studio.url);
+    const view = await app.goTo('export');
+    expect(await view.getByTestId('export-source-run').isChecked()).toBe(true);
+    await view.locator('[data-testid="export-checkpoint"]:not([disabled])').waitFor();
+    expect(await view.getByTestId('export-run').innerText()).toMatch(/Run 1 · 64×64 · step 6/);
+    await view.getByTestId('export-checkpoint').selectOption('3');
+
+    const measured = app.nextJobEvent((job) => job.kind === 'export-estimate' && job.status === 'succeeded');
+    await view.getByTestId('export-measure').click();
+    await measured;
+    const estimate = await view.getByTestId('export-estimate-result').innerText();
+    await view.getByTestId('export-form').screenshot({ path: join(SCREENSHOTS, 'export-run-form.png') });
+    expect(estimate).toMatch(/model\.onnx [\d.]+ KB · model\.fp16\.onnx [\d.]+ KB · [\d,]+ parameters · [\d.]+ GMAC · [\d.]+ ms per frame on cpu \(measured here, step 3\)/);
+
+    await view.getByTestId('export-name').fill('White beard');
+    await view.getByTestId('export-out').fill(join(work, 'beard.fxpkg'));
+    const done = app.nextJobEvent((job) => job.kind === 'export-package' && job.status === 'succeeded');
+    await view.getByTestId('export-start').click();
+    await done;
+    expect(await view.getByTestId('export-result').innerText()).toContain(join(work, 'beard.fxpkg'));
+    const row = view.getByTestId('export-row').filter({ hasText: 'White beard' });
+    await row.waitFor();
+    expect(await row.innerText()).toContain('Run 1');
+
+    const report = await app.openPackage(join(work, 'beard.fxpkg'));
+    expect(await report.getAttribute('data-ok')).toBe('true');
+    const manifest = await report.getByTestId('package-manifest').innerText();
+    expect(manifest).toContain(`“${PROMPT.target}” from “${PROMPT.neutral}”, α ${PROMPT.alpha}, β ${PROMPT.beta}`);
+    expect(manifest).toContain('from a training run');
+    expect(await report.getByTestId('package-dataset').innerText()).toMatch(/^white beard pairs · 12 pairs \(\d+ train, \d+ validation\)/);
+    expect(await report.getByTestId('package-metrics').innerText()).toMatch(/psnr [\d.]+ dB/);
+    await app.screenshot(join(SCREENSHOTS, 'export-run.png'));
+
+    // Export → Open → Use in Live: the Live page runs the opened package's model.
+    await view.getByTestId('export-use-in-live').click();
+    const live = app.page.getByTestId('page-live');
+    // The Live page starts onnxruntime-web and fetches the model in parts first: slow on a busy two-core machine.
+    await live.getByTestId('live-student').waitFor({ timeout: 60_000 });
+    expect(await live.getByTestId('live-student').innerText()).toBe('Running White beard (64×64)');
+    expect(app.problems).toEqual([]);
     await app.close();
   });
 });

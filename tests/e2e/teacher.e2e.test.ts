@@ -1,5 +1,5 @@
-// End to end in Chromium against `effects-studio serve`: make the tiny teacher, see its samples, save 8 of them as a dataset.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+// End to end in Chromium against `effects-studio serve`: the tiny teacher and a black-box ONNX generator, sampled and saved as datasets.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -8,6 +8,7 @@ import type { TeacherSampleResult } from '../../src/shared/teachers/types.ts';
 import { launchChromium } from './support/browser.ts';
 import { serveStudio, type ServedStudio } from './support/serve.ts';
 import { TestApp } from './support/test-app.ts';
+import { buildOnnxGenerator } from '../unit/teachers/onnx-fixture.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 
@@ -55,6 +56,26 @@ describe('the Teacher page', () => {
     expect(result).toMatchObject({ datasetName: 'Tiny faces', count: 8 });
     await app.goTo('jobs');
     await app.waitForJobStatus(saved.jobId, 'succeeded');
+    await app.close();
+  });
+
+  it('imports a plain ONNX generator with its I/O declared, shows it as a black box and saves its samples', async () => {
+    const path = join(dataDir, 'box.onnx');
+    await writeFile(path, buildOnnxGenerator({ inputName: 'latent', dim: 8, batch: 2, resolution: 16, outputName: 'rgb', range: '0,1' }));
+    const app = await TestApp.open(browser, studio.url);
+    const grid = await app.importOnnxTeacher(path, 'Box', { input: 'w', inputName: 'latent', dim: 8, outputName: 'rgb', range: '0,1' });
+    const view = app.page.getByTestId('page-teacher');
+    expect(await view.getByTestId('teacher-resolution').innerText()).toBe('16×16');
+    expect(await view.getByTestId('teacher-onnx-input').innerText()).toContain('w of 8');
+    expect(await view.getByTestId('teacher-style-space').innerText()).toContain('prompt edits do not apply');
+    expect(await view.getByTestId('teacher-psi-none').isVisible()).toBe(true);
+    expect(await view.getByTestId('teacher-psi').count()).toBe(0);
+    expect(await grid.getByTestId('teacher-sample').count()).toBe(8);
+    await app.screenshot(join(SCREENSHOTS, 'teacher-onnx.png'));
+
+    const saved = await app.saveTeacherSamples(5, 'Box faces');
+    expect(saved.status).toBe('succeeded');
+    expect(saved.text).toContain('Saved 5 samples as dataset “Box faces”');
     await app.close();
   });
 

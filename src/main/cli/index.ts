@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { registerDatasetCommands } from './commands/dataset.ts';
+import { registerEffectsCommands } from './commands/effects.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerTeacherCommands } from './commands/teacher.ts';
+import { registerTrainCommands } from './commands/train.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -72,6 +74,7 @@ program
       rendererDir,
       blobs: studio.blobs,
       log: (line: string) => process.stderr.write(`${line}\n`),
+      live: { open: (send) => studio.openNativeLive(send) },
     });
     process.stdout.write(`${JSON.stringify({ event: 'listening', url: host.url, port: host.port, token: host.token, dataDir })}\n`);
     let isClosing = false;
@@ -89,6 +92,8 @@ const bench = program.command('bench').description('speed benchmarks; each print
 registerDatasetCommands(program, bench);
 registerExportCommands(program);
 registerTeacherCommands(program);
+registerEffectsCommands(program, bench);
+registerTrainCommands(program, bench);
 
 bench
   .command('train-step')
@@ -110,6 +115,17 @@ bench
   .action(async (opts: { batches?: number; threads?: number }) => {
     const { runTeacherBench } = await import('../bench/teacher.ts');
     printJson(await runTeacherBench({ batches: opts.batches, threads: opts.threads }));
+  });
+
+bench
+  .command('live')
+  .description('per-frame ms of the live preview (track, crop, default 256² student, paste back) per available backend')
+  .option('--json', 'print JSON (the only format)')
+  .option('--frames <n>', 'measured frames per backend', parsePositiveInt)
+  .option('--threads <n>', 'intra-op threads of each runtime', parsePositiveInt)
+  .action(async (opts: { frames?: number; threads?: number }) => {
+    const { runLiveBench } = await import('../bench/live.ts');
+    printJson(await runLiveBench({ frames: opts.frames, threads: opts.threads }));
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

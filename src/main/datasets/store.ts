@@ -309,6 +309,18 @@ export class DatasetStore {
     })();
   }
 
+  /**
+   * Creates a dataset with its items in one transaction, so that it appears whole or not at all (a merge of pair
+   * shards). Items are inserted as by {@link insertItems}; throws {@link DatasetExistsError} when the name is taken.
+   */
+  createDatasetWithItems(options: CreateDatasetOptions, items: readonly Omit<NewItem, 'datasetId'>[]): { dataset: DatasetInfo; inserted: InsertResult[] } {
+    return this.#db.transaction(() => {
+      const created = this.createDataset(options);
+      const inserted = this.insertItems(items.map((item) => ({ ...item, datasetId: created.id })));
+      return { dataset: this.getDataset(created.id), inserted };
+    })();
+  }
+
   /** Inserts one item inside the caller's transaction; `splits` caches each dataset's split parameters for it. */
   #insertItem(item: NewItem, now: number, splits: Map<number, SplitParams>): InsertResult {
     let dataset = splits.get(item.datasetId);

@@ -4,10 +4,7 @@
 // directions from ±5σ renders) and `GetBoundary` + `MSCode` (β threshold, max-|r| scaling, σ, s' = s + α·Δs).
 import { templatedPrompts } from './templates.ts';
 
-/** Default strength α of an edit (StyleCLIP's; the UI allows −10 … 10). */
-export const DEFAULT_ALPHA = 4.1;
-/** Default disentanglement threshold β (StyleCLIP's; the UI allows 0.08 … 0.3). */
-export const DEFAULT_BETA = 0.15;
+export { DEFAULT_ALPHA, DEFAULT_BETA } from '../../shared/effects/types.ts';
 /** Perturbation of one channel, in channel σ, when measuring its CLIP direction. */
 export const RELEVANCE_SIGMAS = 5;
 

@@ -1,4 +1,4 @@
-// Reads a .fxpkg without trusting it: entry names, types, sizes and compression ratio are checked while streaming.
+// Reads a .fxpkg (or another studio zip, such as a pairs shard) without trusting it: entry names, types, sizes and compression ratio are checked while streaming.
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import yauzl from 'yauzl';
@@ -28,8 +28,17 @@ export const DEFAULT_LIMITS: ReadLimits = {
 /** Entries smaller than this are not held to the compression-ratio limit (small JSON compresses well). */
 export const RATIO_FLOOR_BYTES = 64 * 1024;
 
-/** Names a package may contain. */
-const ALLOWED_NAME = /^(manifest\.json|model\.onnx|model\.fp16\.onnx|preview\/[0-9]{2}-(before|after)\.png)$/;
+/** Which names an archive may hold, and which empty folder entries are passed over. */
+export interface ZipRules {
+  allowedName: RegExp;
+  folders: readonly string[];
+}
+
+/** The names a package may contain. */
+const PACKAGE_RULES: ZipRules = {
+  allowedName: /^(manifest\.json|model\.onnx|model\.fp16\.onnx|preview\/[0-9]{2}-(before|after)\.png)$/,
+  folders: ['preview/'],
+};
 
 /** Thrown when a package is refused; the message names the entry and the reason. */
 export class PackageRejectedError extends Error {
@@ -38,6 +47,19 @@ export class PackageRejectedError extends Error {
 
 /** Reads every entry of a package into memory after checking it; throws {@link PackageRejectedError} on any problem. */
 export async function readPackageEntries(file: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<Map<string, Buffer>> {
+  const entries = new Map<string, Buffer>();
+  await forEachZipEntry(file, limits, PACKAGE_RULES, async (name, bytes) => {
+    entries.set(name, bytes);
+  });
+  return entries;
+}
+
+/**
+ * Checks a zip archive's entries as {@link readPackageEntries} does, under other naming rules, handing each entry to
+ * `visit` (awaited) once it is read and checked, so that only one entry is in memory at a time. Throws
+ * {@link PackageRejectedError} on any problem; what `visit` throws passes through unchanged.
+ */
+export async function forEachZipEntry(file: string, limits: ReadLimits, rules: ZipRules, visit: (name: string, bytes: Buffer) => Promise<void>): Promise<void> {
   const size = (await stat(file)).size;
   if (size > limits.maxFileBytes) throw new PackageRejectedError(`the package is ${size} bytes, over the ${limits.maxFileBytes}-byte limit`);
   let zip: yauzl.ZipFile;
@@ -50,21 +72,27 @@ export async function readPackageEntries(file: string, limits: ReadLimits = DEFA
     if (zip.entryCount > limits.maxEntries) {
       throw new PackageRejectedError(`the package has ${zip.entryCount} entries, over the limit of ${limits.maxEntries}`);
     }
-    const entries = new Map<string, Buffer>();
+    const seen = new Set<string>();
     let total = 0;
     for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
       const name = entryName(entry);
-      if (name === 'preview/' && entry.uncompressedSize === 0) continue;
-      checkEntry(entry, name, limits);
-      if (entries.has(name)) throw new PackageRejectedError(`entry "${name}" appears more than once`);
+      if (rules.folders.includes(name) && entry.uncompressedSize === 0) continue;
+      checkEntry(entry, name, limits, rules);
+      if (seen.has(name)) throw new PackageRejectedError(`entry "${name}" appears more than once`);
+      seen.add(name);
       total += entry.uncompressedSize;
       if (total > limits.maxTotalBytes) {
         throw new PackageRejectedError(`the entries add up to more than the ${limits.maxTotalBytes}-byte limit (at "${name}")`);
       }
-      entries.set(name, await readEntry(zip, entry, name));
+      const bytes = await readEntry(zip, entry, name);
+      try {
+        await visit(name, bytes);
+      } catch (error) {
+        throw new VisitError(error);
+      }
     }
-    return entries;
   } catch (error) {
+    if (error instanceof VisitError) throw error.cause;
     if (error instanceof PackageRejectedError) throw error;
     throw new PackageRejectedError(`the zip archive is damaged: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
@@ -108,7 +136,14 @@ function entryName(entry: yauzl.Entry): string {
   }
 }
 
-function checkEntry(entry: yauzl.Entry, name: string, limits: ReadLimits): void {
+/** Carries an error of the caller's visitor past the "damaged archive" wrapping. */
+class VisitError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('visitor failed');
+  }
+}
+
+function checkEntry(entry: yauzl.Entry, name: string, limits: ReadLimits, rules: ZipRules): void {
   if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) {
     throw new PackageRejectedError(`entry "${name}" has an absolute path`);
   }
@@ -117,7 +152,7 @@ function checkEntry(entry: yauzl.Entry, name: string, limits: ReadLimits): void 
   const unixMode = (entry.externalFileAttributes >>> 16) & 0o170000;
   if (unixMode === 0o120000) throw new PackageRejectedError(`entry "${name}" is a symbolic link`);
   if (unixMode !== 0 && unixMode !== 0o100000) throw new PackageRejectedError(`entry "${name}" is not a regular file`);
-  if (!ALLOWED_NAME.test(name)) throw new PackageRejectedError(`entry "${name}" is not a file a package may contain (extra file)`);
+  if (!rules.allowedName.test(name)) throw new PackageRejectedError(`entry "${name}" is not a file a package may contain (extra file)`);
   if (entry.isEncrypted()) throw new PackageRejectedError(`entry "${name}" is encrypted`);
   if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
     throw new PackageRejectedError(`entry "${name}" uses compression method ${entry.compressionMethod}; only stored and deflate are read`);

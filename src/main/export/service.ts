@@ -2,9 +2,13 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import type { ExportInfo, ExportPackageParams, PackageSummary } from '../../shared/export/types.ts';
+import type { ExportInfo, ExportPackageParams, ExportRunSource, PackageSummary } from '../../shared/export/types.ts';
+import type { RunDetail } from '../../shared/student/types.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
+import { RunNotFoundError, RunStore } from '../student/runs.ts';
+import { ExportError } from './errors.ts';
+import { chooseCheckpoint } from './run-checkpoint.ts';
 import { ExportStore } from './store.ts';
 
 /** Statuses after which a job no longer changes by itself. */
@@ -37,12 +41,17 @@ export class ExportService {
     return this.#exports().list();
   }
 
-  /** Checks that the model and previews exist and the output folder does, before an `export-package` job is queued. */
+  /**
+   * Checks that the source exists (the model and previews, or the run and its checkpoint) and the output folder does,
+   * before an `export-package` job is queued.
+   */
   async checkCreate(params: ExportPackageParams): Promise<void> {
-    const paths = [params.source.modelPath, ...params.source.previewPaths, params.out];
-    const relative = paths.find((p) => !isAbsolute(p));
+    const { source } = params;
+    const inputs = source.kind === 'model' ? [source.modelPath, ...source.previewPaths] : [];
+    const relative = [...inputs, params.out].find((p) => !isAbsolute(p));
     if (relative !== undefined) throw new ExportRequestError('invalid-request', `paths must be absolute, got "${relative}"`);
-    for (const path of [params.source.modelPath, ...params.source.previewPaths]) await requireFile(path);
+    for (const path of inputs) await requireFile(path);
+    if (source.kind === 'run') this.#checkRun(source, params);
     if (!params.out.endsWith('.fxpkg')) throw new ExportRequestError('invalid-request', `the package file must end in .fxpkg, got "${params.out}"`);
     const folder = await stat(dirname(params.out)).catch(() => null);
     if (!folder?.isDirectory()) throw new ExportRequestError('not-found', `the folder ${dirname(params.out)} does not exist`);
@@ -71,6 +80,25 @@ export class ExportService {
     });
     if (done.status !== 'succeeded') throw new Error(`verifying ${path} ${done.status}${done.error ? `: ${done.error}` : ''}`);
     return done.result as PackageSummary;
+  }
+
+  #checkRun(source: ExportRunSource, params: ExportPackageParams): void {
+    let run: RunDetail;
+    try {
+      run = new RunStore(this.#db).get(source.runId);
+    } catch (error) {
+      if (error instanceof RunNotFoundError) throw new ExportRequestError('not-found', error.message);
+      throw error;
+    }
+    try {
+      chooseCheckpoint(run, source.checkpointStep);
+    } catch (error) {
+      if (error instanceof ExportError) throw new ExportRequestError('not-found', error.message);
+      throw error;
+    }
+    if (params.colorOrder !== 'RGB' || params.valueRange[0] !== 0 || params.valueRange[1] !== 1) {
+      throw new ExportRequestError('invalid-request', `a run's student takes RGB in [0, 1]; got ${params.colorOrder} [${params.valueRange.join(', ')}]`);
+    }
   }
 
   #exports(): ExportStore {

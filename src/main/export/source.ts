@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ManifestIo } from './manifest.ts';
-import { ExportError, type PackageSource } from './writer.ts';
+import { ExportError } from './errors.ts';
+import type { PackageSource } from './writer.ts';
 
 /** Options of {@link plainModelSource}. */
 export interface PlainModelSourceOptions {

@@ -29,6 +29,9 @@ export function toPackageSummary(report: VerifyReport): PackageSummary {
       previews: m.previews.length,
       prompt: m.effect.prompt,
       source: m.provenance.source,
+      teacher: m.provenance.teacher,
+      dataset: m.provenance.dataset,
+      metrics: m.provenance.metrics,
     },
   };
 }

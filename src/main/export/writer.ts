@@ -5,6 +5,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yazl from 'yazl';
+import { ExportError } from './errors.ts';
 import { convertToFp16 } from './fp16.ts';
 import { maxAbsDiff, measureMedianMs, openModelSession, runImage } from './inference.ts';
 import {
@@ -71,11 +72,6 @@ export interface WrittenPackage {
   speed: { medianMs: number; provider: string };
 }
 
-/** Thrown when the source cannot become a valid package; the message says what is wrong. */
-export class ExportError extends Error {
-  override name = 'ExportError';
-}
-
 /** Builds and writes a package; nothing is left at `out` when it fails. */
 export async function writePackage(source: PackageSource, options: WritePackageOptions): Promise<WrittenPackage> {
   const { signal } = options;
@@ -89,7 +85,7 @@ export async function writePackage(source: PackageSource, options: WritePackageO
   const progress = (message: string): void => options.onProgress?.(step++, total, message);
 
   progress('checking the model');
-  const { input, output } = checkModel(source.model);
+  const { input, output } = checkPackageModel(source.model);
   const io: ManifestIo = { input, output, layout: 'NCHW', colorOrder: source.colorOrder, valueRange: source.valueRange };
   const files = new Map<string, Uint8Array>([[MODEL_FILE, source.model]]);
   const previews: Manifest['previews'] = [];
@@ -176,7 +172,8 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function checkModel(bytes: Uint8Array): { input: ManifestTensor; output: ManifestTensor } {
+/** Checks that model bytes fit a package (opset 17, weights inside, one float32 [1,3,H,W] image in and out); returns its I/O. */
+export function checkPackageModel(bytes: Uint8Array): { input: ManifestTensor; output: ManifestTensor } {
   let info;
   try {
     info = readModelInfo(bytes);

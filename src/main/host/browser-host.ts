@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import type { EventChannel, Events, Result, StudioError } from '../../shared/contract.ts';
+import { LIVE_WS_PATH, MAX_LIVE_MESSAGE_BYTES } from '../../shared/live/native-protocol.ts';
 import { isBlobPath, loadBlobAsset, type BlobReader } from './blob-assets.ts';
 import { rendererSecurityHeaders } from './security-headers.ts';
 import { loadStaticAsset } from './static-files.ts';
@@ -26,6 +27,12 @@ export interface StudioEndpoint {
   onEvent(listener: <E extends EventChannel>(event: E, payload: Events[E]) => void): () => void;
 }
 
+/** The native live backend: one session per connected live view, fed binary messages (see native-protocol.ts). */
+export interface LiveEndpoint {
+  /** Opens a session whose messages to the page go through `send`. */
+  open(send: (data: ArrayBuffer) => void): { receive(bytes: Uint8Array): void; close(): Promise<void> };
+}
+
 /** Options for {@link startBrowserHost}. */
 export interface BrowserHostOptions {
   studio: StudioEndpoint;
@@ -37,6 +44,8 @@ export interface BrowserHostOptions {
   blobs: BlobReader;
   /** Where refusals and connection errors are reported, one line each; stderr when absent. */
   log?: (line: string) => void;
+  /** Serves the native live backend at {@link LIVE_WS_PATH} behind the same token when given. */
+  live?: LiveEndpoint;
 }
 
 /** A running browser host. */
@@ -211,6 +220,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const liveWss = new WebSocketServer({ noServer: true, maxPayload: MAX_LIVE_MESSAGE_BYTES });
 
   const refuseUpgrade = (req: IncomingMessage, socket: Duplex, status: number, text: string, reason: string): void => {
     log(`browser-host: refused WebSocket from ${req.socket.remoteAddress ?? '?'} (${status}): ${reason}`);
@@ -220,7 +230,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', (error) => log(`browser-host: upgrade socket error: ${error.message}`));
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== WS_PATH) return refuseUpgrade(req, socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
+    const isLive = url.pathname === LIVE_WS_PATH && options.live !== undefined;
+    if (url.pathname !== WS_PATH && !isLive) return refuseUpgrade(req, socket, 404, 'Not Found', `no WebSocket at ${url.pathname}`);
     if (!isLoopbackHost(req.headers.host)) return refuseUpgrade(req, socket, 403, 'Forbidden', 'Host header is not loopback');
     // Browsers always send Origin; a page from any other site must not reach the studio even with a leaked cookie.
     const origin = req.headers.origin;
@@ -230,6 +241,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const isAuthorized =
       tokensEqual(token, url.searchParams.get('token')) || tokensEqual(token, cookieValue(req.headers.cookie, cookieName()));
     if (!isAuthorized) return refuseUpgrade(req, socket, 401, 'Unauthorized', 'wrong or missing token');
+    if (isLive) return liveWss.handleUpgrade(req, socket, head, (ws) => openLive(ws, req.socket.remoteAddress ?? '?'));
     wss.handleUpgrade(req, socket, head, (ws) => {
       const remote = req.socket.remoteAddress ?? '?';
       clients.add(ws);
@@ -237,6 +249,23 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       // Oversized frames (1009) and protocol errors surface here; ws closes the socket itself.
       ws.on('error', (error) => log(`browser-host: WebSocket from ${remote} closed: ${error.message}`));
       ws.on('message', (data, isBinary) => void onMessage(ws, remote, data, isBinary));
+    });
+  };
+
+  // The live socket carries only binary frames (JSON requests stay on the contract socket) and is closed with the host.
+  const openLive = (ws: WebSocket, remote: string): void => {
+    clients.add(ws);
+    const session = options.live!.open((data) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    });
+    ws.on('close', () => {
+      clients.delete(ws);
+      void session.close();
+    });
+    ws.on('error', (error) => log(`browser-host: live WebSocket from ${remote} closed: ${error.message}`));
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return ws.close(1003, 'the live socket takes binary messages only');
+      session.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     });
   };
 
@@ -274,6 +303,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         ),
       );
       await new Promise<void>((done) => wss.close(() => done()));
+      await new Promise<void>((done) => liveWss.close(() => done()));
       server.closeAllConnections();
       await new Promise<void>((done, fail) => server.close((error) => (error ? fail(error) : done())));
     })();

@@ -43,6 +43,8 @@ interface RunningJob {
   progress: JobProgress;
   hasUnsavedProgress: boolean;
   isCancelRequested: boolean;
+  /** The stop was asked for by `pause`: the job ends interrupted (resumable), not cancelled. */
+  isPauseRequested: boolean;
   isSettled: boolean;
   crashReason: string | null;
   graceTimer: NodeJS.Timeout | null;
@@ -122,20 +124,47 @@ export class JobManager {
     const run = this.#running.get(id);
     // A settled run may still be in the map until its worker exits; it is finished, so it falls through.
     if (run && !run.isSettled) {
-      if (!run.isCancelRequested) {
-        run.isCancelRequested = true;
-        this.#post(run, { type: 'cancel' });
-        run.graceTimer = setTimeout(() => {
-          this.#log(`jobs: job ${id} did not stop within ${this.#cancelGraceMs} ms of being cancelled; terminating its worker`);
-          void run.worker.terminate();
-        }, this.#cancelGraceMs);
-      }
+      run.isPauseRequested = false;
+      this.#requestStop(run);
       return this.get(id)!;
     }
     if (!this.#store.cancelWaiting(id)) throw new JobStateError(`Job ${id} is ${job.status}; only queued, running or interrupted jobs can be cancelled`);
     this.#removeFromQueue(id);
     this.#changed(id, true);
     return this.get(id)!;
+  }
+
+  /**
+   * Pauses a job: a running one is asked to stop as by `cancel` but ends `interrupted`, so `resume` continues it from
+   * its last checkpoint; a queued one becomes interrupted at once. Answers the job's state right now.
+   */
+  pause(id: string): JobRecord {
+    this.#assertOpen();
+    const job = this.#store.get(id);
+    if (!job) throw new JobNotFoundError(id);
+    const run = this.#running.get(id);
+    if (run && !run.isSettled) {
+      if (!run.isCancelRequested) run.isPauseRequested = true;
+      this.#requestStop(run);
+      return this.get(id)!;
+    }
+    if (!this.#store.interruptQueued(id, 'paused before it started')) {
+      throw new JobStateError(`Job ${id} is ${job.status}; only queued or running jobs can be paused`);
+    }
+    this.#removeFromQueue(id);
+    this.#changed(id, true);
+    return this.get(id)!;
+  }
+
+  // Asks a running job's worker to stop (its AbortSignal fires) and terminates it after the grace period.
+  #requestStop(run: RunningJob): void {
+    if (run.isCancelRequested) return;
+    run.isCancelRequested = true;
+    this.#post(run, { type: 'cancel' });
+    run.graceTimer = setTimeout(() => {
+      this.#log(`jobs: job ${run.id} did not stop within ${this.#cancelGraceMs} ms of being asked to; terminating its worker`);
+      void run.worker.terminate();
+    }, this.#cancelGraceMs);
   }
 
   /** Re-queues an interrupted job; its runner receives the last checkpoint it saved. */
@@ -165,9 +194,21 @@ export class JobManager {
       if (run.graceTimer) clearTimeout(run.graceTimer);
       if (run.hasUnsavedProgress) this.#store.saveProgress(run.id, run.progress);
     }
-    await Promise.all(runs.map((run) => run.worker.terminate()));
+    await Promise.all(runs.map((run) => this.#stopForClose(run)));
     this.#running.clear();
     this.#listeners.clear();
+  }
+
+  // Terminating a worker inside a native call (onnxruntime's session.run) aborts the whole process, so each worker is
+  // asked to stop first, as by a cancel, and terminated only if it is still there after the grace period. Its job's
+  // row stays running (messages are no longer read), so the next manager marks it interrupted.
+  async #stopForClose(run: RunningJob): Promise<void> {
+    if (run.worker.threadId === -1) return;
+    const exited = new Promise<void>((resolve) => run.worker.once('exit', () => resolve()));
+    if (!run.isSettled) this.#post(run, { type: 'cancel' });
+    const timer = setTimeout(() => void run.worker.terminate(), run.isSettled ? 0 : this.#cancelGraceMs);
+    await exited;
+    clearTimeout(timer);
   }
 
   #pump(): void {
@@ -193,6 +234,7 @@ export class JobManager {
       progress: job.progress,
       hasUnsavedProgress: false,
       isCancelRequested: false,
+      isPauseRequested: false,
       isSettled: false,
       crashReason: null,
       graceTimer: null,
@@ -261,7 +303,8 @@ export class JobManager {
     run.isSettled = true;
     if (run.graceTimer) clearTimeout(run.graceTimer);
     try {
-      this.#store.finish(run.id, status, { progress: run.progress, ...outcome });
+      if (status === 'cancelled' && run.isPauseRequested) this.#store.interrupt(run.id, run.progress, 'paused by the user');
+      else this.#store.finish(run.id, status, { progress: run.progress, ...outcome });
     } catch (error) {
       // A result that is not JSON (a BigInt, a cycle) must not leave the job running forever.
       this.#store.finish(run.id, 'failed', { progress: run.progress, error: `the job's result could not be stored: ${messageOf(error)}` });

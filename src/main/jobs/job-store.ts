@@ -55,6 +55,8 @@ export class JobStore {
     finish: Statement<[string, number, number, string, string | null, string | null, number, string]>;
     cancelWaiting: Statement<[number, string]>;
     requeue: Statement<[string]>;
+    interrupt: Statement<[number, number, string, string, string]>;
+    interruptQueued: Statement<[string, string]>;
     interruptUnfinished: Statement<[string, string]>;
   };
 
@@ -82,6 +84,11 @@ export class JobStore {
       requeue: db.prepare(
         `UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL WHERE id = ? AND status = 'interrupted'`,
       ),
+      interrupt: db.prepare(
+        `UPDATE jobs SET status = 'interrupted', progress_step = ?, progress_total = ?, progress_message = ?, error = ?,
+           finished_at = NULL WHERE id = ? AND status = 'running'`,
+      ),
+      interruptQueued: db.prepare(`UPDATE jobs SET status = 'interrupted', error = ? WHERE id = ? AND status = 'queued'`),
       interruptUnfinished: db.prepare(
         `UPDATE jobs SET status = 'interrupted', finished_at = NULL,
            error = CASE status WHEN 'running' THEN ? ELSE ? END
@@ -144,6 +151,16 @@ export class JobStore {
   /** Puts an interrupted job back in the queue, keeping its checkpoint; false when it was not interrupted. */
   requeue(id: string): boolean {
     return this.#sql.requeue.run(id).changes === 1;
+  }
+
+  /** A running job stopped so that it can be resumed (paused): `interrupted` with its last progress and why. */
+  interrupt(id: string, progress: JobProgress, reason: string): void {
+    this.#sql.interrupt.run(progress.step, progress.total, progress.message, reason, id);
+  }
+
+  /** Marks a queued job interrupted (paused before it started); false when it was not queued. */
+  interruptQueued(id: string, reason: string): boolean {
+    return this.#sql.interruptQueued.run(reason, id).changes === 1;
   }
 
   /** Marks every job a previous run left running or queued as interrupted; returns how many. */

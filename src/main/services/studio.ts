@@ -25,6 +25,16 @@ import { TeacherService } from '../teachers/service.ts';
 import { TeacherExistsError, TeacherNotFoundError } from '../teachers/store.ts';
 import { TeacherRequestError } from '../teachers/weights.ts';
 import { ExportRequestError, ExportService } from '../export/service.ts';
+import { ClipFolderError } from '../engine/clip/index.ts';
+import { RelevanceMissingError } from '../effects/edits.ts';
+import { EffectRequestError, EffectsService } from '../effects/service.ts';
+import { ClipExistsError, EffectNotFoundError } from '../effects/store.ts';
+import { TrainingDataError } from '../student/data.ts';
+import { StudentConfigError } from '../student/model.ts';
+import { RunNotFoundError } from '../student/runs.ts';
+import { StudentService } from '../student/service.ts';
+import { LiveModelNotFoundError, LiveStudentError, LiveStudentService } from '../live/student-source.ts';
+import { NativeLiveSession } from '../live/native-session.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import { REQUEST_SCHEMAS, describeIssues } from './schemas.ts';
 
@@ -59,6 +69,12 @@ export class Studio {
   readonly teachers: TeacherService;
   /** Exported packages (writing and verifying run as jobs). */
   readonly exports: ExportService;
+  /** CLIP models, relevance tables, prompts; previews, relevance and pairs run as jobs. */
+  readonly effects: EffectsService;
+  /** Student size estimates and training runs (training itself runs as `student-train` jobs). */
+  readonly students: StudentService;
+  /** Students prepared for the live webcam preview. */
+  readonly live: LiveStudentService;
   readonly #opts: StudioOptions;
   readonly #db: Database;
   readonly #jobs: JobManager;
@@ -86,6 +102,9 @@ export class Studio {
     });
     this.#jobs.onChange((job) => this.#emit('jobs:did-change', toJobInfo(job)));
     this.exports = new ExportService(db, this.#jobs);
+    this.effects = new EffectsService(db, this.blobs, this.teachers.store, this.datasets.store);
+    this.students = new StudentService(db, this.blobs);
+    this.live = new LiveStudentService(db, this.blobs);
     this.#handlers = {
       'app:info': (): AppInfo => ({
         version: opts.version,
@@ -99,9 +118,14 @@ export class Studio {
         if (!job) throw new JobNotFoundError(id);
         return toJobInfo(job);
       },
-      'jobs:start': (request) => toJobInfo(this.#jobs.start(request.kind, request.params)),
+      'jobs:start': (request) => {
+        // A preview of a missing teacher, or with ψ ≠ 1 for a black-box one, is refused before it is queued.
+        if (request.kind === 'teacher-preview') this.teachers.checkPreview(request.params);
+        return toJobInfo(this.#jobs.start(request.kind, request.params));
+      },
       'jobs:cancel': (id) => toJobInfo(this.#jobs.cancel(id)),
       'jobs:resume': (id) => toJobInfo(this.#jobs.resume(id)),
+      'jobs:pause': (id) => toJobInfo(this.#jobs.pause(id)),
       'devices:last': () => (this.#jobs.latestSucceeded('device-check')?.result as DeviceReport | undefined) ?? null,
       'datasets:list': () => this.datasets.list(),
       'datasets:create': (request) => this.datasets.create(request),
@@ -146,6 +170,48 @@ export class Studio {
         return toJobInfo(this.#jobs.start('export-package', request));
       },
       'exports:open': (path) => this.exports.open(path),
+      'clips:list': () => this.effects.listClips(),
+      'clips:import': async (request) => {
+        await this.effects.checkImport(request);
+        return toJobInfo(this.#jobs.start('clip-import', request));
+      },
+      'clips:delete': (id) => {
+        this.effects.deleteClip(id);
+        return null;
+      },
+      'effects:relevance': (teacherId) => this.effects.relevanceOf(teacherId),
+      'effects:compute-relevance': (request) => {
+        this.effects.checkRelevance(request);
+        return toJobInfo(this.#jobs.start('effects-relevance', request));
+      },
+      'effects:prompts': (teacherId) => this.effects.prompts(teacherId),
+      'effects:save-prompt': (request) => this.effects.savePrompt(request),
+      'effects:delete-prompt': (id) => {
+        this.effects.deletePrompt(id);
+        return null;
+      },
+      'effects:preview': (request) => {
+        this.effects.checkPreview(request);
+        return toJobInfo(this.#jobs.start('effects-preview', request));
+      },
+      'effects:generate-pairs': (request) => {
+        this.effects.checkPairs(request);
+        return toJobInfo(this.#jobs.start('effects-pairs', request));
+      },
+      'students:describe': (config, batch) => this.students.describe(config, batch),
+      'runs:start': async (params) => {
+        await this.students.checkStart(params);
+        const job = this.#jobs.start('student-train', params);
+        // The run is recorded with its job (the worker finds it again), so the UI can follow it before training starts.
+        this.students.runs.runForJob(job.id, params);
+        return toJobInfo(job);
+      },
+      'runs:list': () => this.students.list(),
+      'runs:get': (runId) => this.students.get(runId),
+      'runs:checkpoints': (runId) => this.students.checkpoints(runId),
+      'live:runs': () => this.live.runs(),
+      'live:student': (source) => this.live.model(source),
+      'live:model-part': (sha256, index) => this.live.part(sha256, index),
     };
   }
 
@@ -198,10 +264,22 @@ export class Studio {
       if (error instanceof TeacherExistsError) return failure('conflict', error.message);
       if (error instanceof TeacherRequestError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
       if (error instanceof ExportRequestError) return failure(error.code, `${String(channel)}: ${error.message}`);
+      if (error instanceof EffectNotFoundError) return failure('not-found', error.message);
+      if (error instanceof ClipExistsError || error instanceof RelevanceMissingError) return failure('conflict', error.message);
+      if (error instanceof ClipFolderError || error instanceof EffectRequestError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
       if (error instanceof DatasetRequestError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
+      if (error instanceof RunNotFoundError) return failure('not-found', error.message);
+      if (error instanceof LiveModelNotFoundError) return failure('not-found', `${String(channel)}: ${error.message}`);
+      if (error instanceof LiveStudentError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
+      if (error instanceof StudentConfigError || error instanceof TrainingDataError) return failure('invalid-request', `${String(channel)}: ${error.message}`);
       this.#log(`studio: ${String(channel)} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       return failure('internal', `${String(channel)} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** A native (onnxruntime-node worker) backend for one live view; `send` delivers its binary messages to the page. */
+  openNativeLive(send: (data: ArrayBuffer) => void): NativeLiveSession {
+    return new NativeLiveSession(this.live, send, this.#log);
   }
 
   /** Subscribes to every event the studio pushes; returns the unsubscribe function. */

@@ -22,10 +22,18 @@ interface RunRow {
   best_psnr: number | null;
 }
 
-const RUN_SELECT = `SELECT r.id, r.job_id, r.dataset_id, r.config, r.status, r.provider, r.created_at,
+// The job owns the lifecycle: a worker killed with the app never wrote its run's status, and a paused run is an
+// interrupted job; while the job is waiting or running the run counts as running.
+const RUN_SELECT = `SELECT r.id, r.job_id, r.dataset_id, r.config, r.provider, r.created_at,
+  CASE
+    WHEN j.status IN ('queued', 'running') THEN 'running'
+    WHEN j.status = 'interrupted' THEN 'interrupted'
+    WHEN j.status IN ('cancelled', 'failed') AND r.status = 'running' THEN j.status
+    ELSE r.status
+  END AS status,
   (SELECT max(step) FROM run_metrics m WHERE m.run_id = r.id AND m.split = 'train') AS step,
   (SELECT max(value) FROM run_metrics m WHERE m.run_id = r.id AND m.split = 'validation' AND m.name = 'psnr') AS best_psnr
-  FROM runs r`;
+  FROM runs r LEFT JOIN jobs j ON j.id = r.job_id`;
 
 function toInfo(row: RunRow): RunInfo {
   return {
@@ -41,7 +49,7 @@ function toInfo(row: RunRow): RunInfo {
   };
 }
 
-/** Reads and writes training runs. Used by the `train-student` worker (its own connection) and by the studio. */
+/** Reads and writes training runs. Used by the `student-train` worker (its own connection) and by the studio. */
 export class RunStore {
   readonly #db: Database;
 

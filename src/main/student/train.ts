@@ -9,11 +9,14 @@ import type { StudentTrainParams, StudentTrainResult } from '../../shared/studen
 import type { BlobStore } from '../core/blob-store.ts';
 import type { Database } from '../core/db/database.ts';
 import { DatasetStore } from '../datasets/store.ts';
-import { l1Loss, multiScaleL1Loss } from '../engine/losses/index.ts';
+import type { Graph, OnnxModelFile, Tensor } from '../engine/graph/index.ts';
+import { l1Loss, lsganGeneratorLoss, multiScaleL1Loss } from '../engine/losses/index.ts';
 import { compileTrainProgram, Trainer, type TrainProgram } from '../engine/train/index.ts';
+import { compileDiscriminatorProgram, DISCRIMINATOR_PREFIX, discriminatorScores, FAKE_INPUT, REAL_INPUT, validateAdversarialParams } from './adversarial.ts';
 import { BatchQueue, checkPairs, listPairs, PairSampler, type PairBatch, type PairRef } from './data.ts';
 import { imageMetrics, type ImageMetrics } from './metrics.ts';
 import { buildStudentGraph, STUDENT_INPUT, STUDENT_OUTPUT, StudentConfigError, validateStudentConfig } from './model.ts';
+import { loadFeatureNetwork, perceptualDistance, validatePerceptualParams } from './perceptual.ts';
 import { RunStore } from './runs.ts';
 
 /** Name of the training graph's target input. */
@@ -36,6 +39,7 @@ export interface TrainEnvironment {
   tempDir: string;
   jobId: string;
   signal: AbortSignal;
+  /** The state the job saved last (or null); the run's newest stored checkpoint is used when it is newer. */
   resumeFrom: TrainResumeState | null;
   progress(step: number, total: number, message: string): void;
   saveCheckpoint(state: TrainResumeState): void;
@@ -59,6 +63,8 @@ export function validateTrainParams(p: StudentTrainParams): StudentTrainParams {
   check('jitter', p.augment.jitter, false);
   check('occluders', p.augment.occluders, false);
   if (p.optimizer !== 'adam' && p.optimizer !== 'adamw') throw new StudentConfigError(`optimizer ${JSON.stringify(p.optimizer)} must be "adam" or "adamw"`);
+  if (p.perceptual) validatePerceptualParams(p.perceptual);
+  if (p.adversarial) validateAdversarialParams(p.adversarial);
   return p;
 }
 
@@ -71,18 +77,48 @@ export function learningRate(step: number, total: number, warmup: number, peak: 
   return floor + (peak - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
 }
 
-/** The student, its loss (L1 + weighted multi-scale L1, each logged) and optimizer compiled into one training step. */
-export function compileStudentProgram(p: StudentTrainParams): TrainProgram {
-  const { graph: g, output } = buildStudentGraph(p.student, { batch: p.batch, seed: p.seed });
-  const target = g.input(TARGET_INPUT, 'float32', output.shape);
+/**
+ * The student's loss on `g`: L1, plus weighted multi-scale L1, perceptual distance through the frozen
+ * `featureNetwork` and the least-squares adversarial term through the (frozen, `disc.*`) discriminator, each
+ * enabled by its setting; returns the total and every term by the name it is logged under.
+ */
+export function studentLoss(
+  g: Graph,
+  p: StudentTrainParams,
+  parts: { input: Tensor; output: Tensor; target: Tensor; featureNetwork?: OnnxModelFile },
+): { loss: Tensor; terms: Record<string, Tensor> } {
+  const { input, output, target } = parts;
   const l1 = l1Loss(g, output, target);
-  const terms: Record<string, ReturnType<typeof l1Loss>> = { l1 };
+  const terms: Record<string, Tensor> = { l1 };
   let loss = l1;
   if (p.multiScaleWeight > 0) {
     const ms = multiScaleL1Loss(g, output, target, { weights: [0, 1, 1] });
     terms.ms_l1 = ms;
-    loss = g.add(l1, g.mul(ms, p.multiScaleWeight));
+    loss = g.add(loss, g.mul(ms, p.multiScaleWeight));
   }
+  if (p.perceptual) {
+    if (!parts.featureNetwork) throw new StudentConfigError('the perceptual loss needs its feature network');
+    const perceptual = perceptualDistance(g, parts.featureNetwork, p.perceptual, output, target);
+    terms.perceptual = perceptual;
+    loss = g.add(loss, g.mul(perceptual, p.perceptual.weight));
+  }
+  if (p.adversarial) {
+    const adv = lsganGeneratorLoss(g, discriminatorScores(g, input, output, p.adversarial.discriminatorWidth), 'adv');
+    terms.adv = adv;
+    loss = g.add(loss, g.mul(adv, p.adversarial.weight));
+  }
+  return { loss, terms };
+}
+
+/**
+ * The student, its loss (see {@link studentLoss}; each term logged) and optimizer compiled into one training step.
+ * With the adversarial term the discriminator's weights are frozen inputs of this program (its own program trains
+ * them) and every step also returns the student's output, the fake of the discriminator's step.
+ */
+export function compileStudentProgram(p: StudentTrainParams, extras: { featureNetwork?: OnnxModelFile } = {}): TrainProgram {
+  const { graph: g, input, output } = buildStudentGraph(p.student, { batch: p.batch, seed: p.seed });
+  const target = g.input(TARGET_INPUT, 'float32', output.shape);
+  const { loss, terms } = studentLoss(g, p, { input, output, target, ...extras });
   return compileTrainProgram({
     graph: g,
     loss,
@@ -90,6 +126,9 @@ export function compileStudentProgram(p: StudentTrainParams): TrainProgram {
     forwardOutputs: [STUDENT_OUTPUT],
     optimizer: p.optimizer === 'adamw' ? { kind: 'adamw', weightDecay: p.weightDecay } : { kind: 'adam', weightDecay: p.weightDecay },
     ...(p.clipGradNorm > 0 ? { clipGradNorm: p.clipGradNorm } : {}),
+    ...(p.adversarial
+      ? { trainable: g.params.filter((q) => !q.name.startsWith(DISCRIMINATOR_PREFIX)).map((q) => q.name), fetch: [STUDENT_OUTPUT] }
+      : {}),
   });
 }
 
@@ -151,24 +190,37 @@ export async function trainStudent(params: StudentTrainParams, env: TrainEnviron
 
   const runs = new RunStore(env.db);
   const run = runs.runForJob(env.jobId, p);
-  const program = compileStudentProgram(p);
+  const featureNetwork = p.perceptual ? await loadFeatureNetwork(env.blobs, p.perceptual) : undefined;
+  const program = compileStudentProgram(p, featureNetwork ? { featureNetwork } : {});
+  const discProgram = p.adversarial ? compileDiscriminatorProgram(p, p.adversarial) : null;
   const sessionOptions = { ...(env.providers ? { providers: env.providers } : {}), ...(env.threads ? { threads: env.threads } : {}) };
   await mkdir(env.tempDir, { recursive: true });
 
   let trainer: Trainer;
-  const resume = env.resumeFrom;
+  // The discriminator steps in alternation with the student and is checkpointed in the same file.
+  let disc: Trainer | null = null;
+  // The run's newest stored checkpoint wins: the job's saved state may lag it when the worker was killed in between.
+  const stored = runs.lastCheckpoint(run.id);
+  const resume: TrainResumeState | null =
+    stored && (env.resumeFrom === null || stored.step >= env.resumeFrom.step) ? { runId: run.id, step: stored.step, sha: stored.sha } : env.resumeFrom;
   if (resume) {
     const path = join(env.tempDir, `resume-${randomUUID()}.safetensors`);
     await writeFile(path, await env.blobs.read(resume.sha));
     try {
-      trainer = (await Trainer.resume(program, path, { session: sessionOptions })).trainer;
+      const resumed = await Trainer.resume(program, path, { session: sessionOptions, companions: discProgram ? [discProgram] : [] });
+      trainer = resumed.trainer;
+      if (discProgram) disc = await Trainer.restore(discProgram, resumed.checkpoint, { session: sessionOptions });
     } finally {
       await rm(path, { force: true });
     }
     runs.truncateAfter(run.id, resume.step);
   } else {
     trainer = await Trainer.create(program, { session: sessionOptions });
+    if (discProgram) disc = await Trainer.create(discProgram, { session: sessionOptions });
+    // A first attempt killed before its first checkpoint left metrics of steps that are now redone.
+    runs.truncateAfter(run.id, 0);
   }
+  if (disc) trainer.setFrozenParams(await disc.weights());
   const provider = trainer.session.provider;
   runs.setStatus(run.id, 'running', provider);
 
@@ -189,7 +241,7 @@ export async function trainStudent(params: StudentTrainParams, env: TrainEnviron
   const checkpoint = async (step: number): Promise<void> => {
     const path = join(env.tempDir, `student-${run.id}-${step}-${randomUUID()}.safetensors`);
     try {
-      await trainer.saveCheckpoint(path, { run: run.id, params: p });
+      await trainer.saveCheckpoint(path, { run: run.id, params: p }, disc ? [disc] : []);
       const blob = await env.blobs.putFile(path, 'student-checkpoint');
       runs.addCheckpoint(run.id, step, blob.sha256, blob.size, (sha) => env.blobs.release(sha));
       lastCheckpoint = { runId: run.id, step, sha: blob.sha256 };
@@ -219,10 +271,22 @@ export async function trainStudent(params: StudentTrainParams, env: TrainEnviron
       const batch = await queue.take();
       const lr = learningRate(step, p.steps, p.warmupSteps, p.lr);
       const res = await trainer.step({ [STUDENT_INPUT]: batch.input, [TARGET_INPUT]: batch.target }, lr);
-      runs.recordMetrics(run.id, 'train', step, { loss: res.loss, ...res.terms, lr, ...(res.gradNorm === null ? {} : { grad_norm: res.gradNorm }) });
+      if (disc) {
+        // The discriminator learns from this step's output, then the student's next step sees its new weights.
+        const d = await disc.step({ [STUDENT_INPUT]: batch.input, [REAL_INPUT]: batch.target, [FAKE_INPUT]: res.fetched[STUDENT_OUTPUT]! }, lr);
+        trainer.setFrozenParams(await disc.weights());
+        Object.assign(res.terms, { d_loss: d.loss, ...d.terms });
+      }
       const seconds = (performance.now() - started) / 1000;
       const done = step - firstStep + 1;
       const imagesPerSecond = (done * p.batch) / seconds;
+      runs.recordMetrics(run.id, 'train', step, {
+        loss: res.loss,
+        ...res.terms,
+        lr,
+        ...(res.gradNorm === null ? {} : { grad_norm: res.gradNorm }),
+        images_per_second: imagesPerSecond,
+      });
       const eta = ((p.steps - step) * seconds) / done;
       const terms = Object.entries(res.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
       env.progress(step, p.steps, `loss ${res.loss.toFixed(4)} (${terms}) · ${imagesPerSecond.toFixed(1)} img/s · ETA ${formatEta(eta)} · ${provider}`);
@@ -241,10 +305,13 @@ export async function trainStudent(params: StudentTrainParams, env: TrainEnviron
     }
     if (lastCheckpoint === null || lastCheckpoint.step !== trainer.stepsDone) await checkpoint(trainer.stepsDone);
   } catch (error) {
+    // Stopped by the user (cancel or pause): keep the weights of the last finished step, so a resume loses nothing.
+    if (env.signal.aborted && trainer.stepsDone > (lastCheckpoint?.step ?? 0)) await checkpoint(trainer.stepsDone);
     runs.setStatus(run.id, env.signal.aborted ? 'cancelled' : 'failed');
     throw error;
   } finally {
     await trainer.release();
+    await disc?.release();
   }
   runs.setStatus(run.id, stoppedEarly ? 'stopped-early' : 'succeeded');
   return { runId: run.id, steps: trainer.stepsDone, provider, stoppedEarly, best, checkpointSha: lastCheckpoint!.sha };

@@ -8,11 +8,13 @@ import type {
   TeacherSampleProvenance,
   TeacherSampleResult,
 } from '../../shared/teachers/types.ts';
+import type { ProviderName } from '../../shared/contract.ts';
 import type { BlobStore } from '../core/blob-store.ts';
 import { phashOfPixels } from '../datasets/phash.ts';
 import type { DatasetStore, NewItem } from '../datasets/store.ts';
-import { TeacherSampler, type SampleBatch, type TeacherConfig } from '../engine/teacher/index.ts';
-import { loadStoredTeacher } from './weights.ts';
+import { OnnxGeneratorError, OnnxGeneratorSampler, TeacherSampler, type Teacher } from '../engine/teacher/index.ts';
+import { checkPsiApplies, loadStoredOnnxModel } from './onnx.ts';
+import { loadStoredTeacher, TeacherRequestError } from './weights.ts';
 
 /** Images per generator run in jobs. */
 export const SAMPLE_BATCH = 8;
@@ -23,7 +25,7 @@ const THUMB_SIDE = 256;
  * Image `index` of a batch ([n, C, R, R] in about [-1, 1]) as 8-bit interleaved pixels, mapped as the reference
  * code saves images: round(x · 127.5 + 128) clamped to [0, 255].
  */
-export function toPixels(images: Float32Array, index: number, config: TeacherConfig): PixelImage {
+export function toPixels(images: Float32Array, index: number, config: { resolution: number; imgChannels: number }): PixelImage {
   const { resolution: r, imgChannels: c } = config;
   const plane = r * r;
   const base = index * c * plane;
@@ -43,6 +45,78 @@ function png(image: PixelImage): Promise<Buffer> {
     .toBuffer();
 }
 
+/** Images of seeds and the latents that made them, as every kind of stored teacher renders them. */
+export interface TeacherGenerator {
+  /** Seeds per run. */
+  readonly batch: number;
+  readonly provider: ProviderName;
+  readonly resolution: number;
+  readonly imgChannels: number;
+  /** What a sample's latent is: StyleGAN2's ws, or the z or w fed to a black-box generator. */
+  readonly latentKind: TeacherSampleProvenance['latentKind'];
+  /** Shape of one sample's latent. */
+  readonly latentShape: [number, number];
+  readonly noise: TeacherSampleProvenance['noise'];
+  /** Images [n, C, R, R] in about [-1, 1] and latents [n, ...latentShape] of the seeds. */
+  render(seeds: readonly number[], psi: number): Promise<{ images: Float32Array; latents: Float32Array }>;
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a generator session on a stored teacher: the StyleGAN2 z → image model, or the black-box ONNX model as
+ * imported (which refuses ψ ≠ 1 and any run whose output is not the image it was checked to give).
+ */
+export async function openTeacherGenerator(
+  blobs: BlobStore,
+  info: TeacherInfo,
+  opts: { batch: number; psi: number },
+): Promise<TeacherGenerator> {
+  checkPsiApplies(info, opts.psi);
+  if (info.onnx !== null) {
+    const io = info.onnx;
+    const sampler = await OnnxGeneratorSampler.create(await loadStoredOnnxModel(blobs, info), io, { batch: opts.batch });
+    return {
+      batch: sampler.batch,
+      provider: sampler.provider.name,
+      resolution: io.resolution,
+      imgChannels: io.imgChannels,
+      latentKind: io.input,
+      latentShape: [1, io.dim],
+      noise: null,
+      render: async (seeds) => {
+        try {
+          return await sampler.render(seeds);
+        } catch (error) {
+          if (error instanceof OnnxGeneratorError) throw new TeacherRequestError(`Teacher "${info.name}": ${error.message}`);
+          throw error;
+        }
+      },
+      release: () => sampler.release(),
+    };
+  }
+  return styleganGenerator(await loadStoredTeacher(blobs, info), opts.batch);
+}
+
+/** A generator session on StyleGAN2 weights (stored, or read from a file by the CLI): z → image with ψ, latents ws. */
+export async function styleganGenerator(teacher: Teacher, batch: number): Promise<TeacherGenerator> {
+  const { config } = teacher;
+  const sampler = await TeacherSampler.create(teacher, { batch });
+  return {
+    batch: sampler.batch,
+    provider: sampler.provider.name,
+    resolution: config.resolution,
+    imgChannels: config.imgChannels,
+    latentKind: 'ws',
+    latentShape: [config.numWs, config.wDim],
+    noise: 'const',
+    render: async (seeds, psi) => {
+      const batch = await sampler.render(seeds, psi);
+      return { images: batch.images, latents: batch.ws };
+    },
+    release: () => sampler.release(),
+  };
+}
+
 /**
  * Renders the images of `seeds` with truncation ψ and puts them into the blob store as PNGs. The references are
  * dropped at once: previews are kept until the next sweep (the studio's next start), not forever.
@@ -54,20 +128,19 @@ export async function renderPreview(
   psi: number,
   signal?: AbortSignal,
 ): Promise<TeacherPreviewResult> {
-  const teacher = await loadStoredTeacher(blobs, info);
-  signal?.throwIfAborted();
-  const sampler = await TeacherSampler.create(teacher, { batch: Math.min(seeds.length, SAMPLE_BATCH) });
+  const generator = await openTeacherGenerator(blobs, info, { batch: Math.min(seeds.length, SAMPLE_BATCH), psi });
   try {
-    const batch = await sampler.render(seeds, psi);
+    signal?.throwIfAborted();
+    const batch = await generator.render(seeds, psi);
     const images = [];
     for (let i = 0; i < seeds.length; i++) {
-      const { sha256 } = await blobs.put(await png(toPixels(batch.images, i, teacher.config)), 'preview');
+      const { sha256 } = await blobs.put(await png(toPixels(batch.images, i, generator)), 'preview');
       blobs.release(sha256);
       images.push({ seed: seeds[i]!, sha256 });
     }
-    return { teacherId: info.id, psi, resolution: teacher.config.resolution, images, provider: sampler.provider.name };
+    return { teacherId: info.id, psi, resolution: generator.resolution, images, provider: generator.provider };
   } finally {
-    await sampler.release();
+    await generator.release();
   }
 }
 
@@ -88,7 +161,8 @@ export interface SampleHooks {
 
 /**
  * Writes `count` samples (seeds `seed` + i, truncation ψ) as a new `synthetic` dataset: each item keeps its PNG,
- * thumbnail, pHash and provenance (teacher, seed, ψ, and ws as a float32 blob). Batched on one generator session.
+ * thumbnail, pHash and provenance (teacher, seed, ψ, and its latent — ws, or an ONNX teacher's z or w — as a float32
+ * blob). Batched on one generator session.
  */
 export async function sampleToDataset(
   blobs: BlobStore,
@@ -97,7 +171,7 @@ export async function sampleToDataset(
   params: TeacherSampleParams,
   hooks: SampleHooks = {},
 ): Promise<TeacherSampleResult> {
-  const teacher = await loadStoredTeacher(blobs, info);
+  checkPsiApplies(info, params.psi);
   let state: SampleCheckpoint;
   if (hooks.resumeFrom) {
     state = { ...hooks.resumeFrom };
@@ -107,15 +181,15 @@ export async function sampleToDataset(
     hooks.saveCheckpoint?.(state);
   }
   const dataset = datasets.getDataset(state.datasetId);
-  const sampler = await TeacherSampler.create(teacher, { batch: Math.min(params.count, SAMPLE_BATCH) });
+  const generator = await openTeacherGenerator(blobs, info, { batch: Math.min(params.count, SAMPLE_BATCH), psi: params.psi });
   try {
-    hooks.progress?.(state.done, params.count, `Sampling on ${sampler.provider.name}`);
+    hooks.progress?.(state.done, params.count, `Sampling on ${generator.provider}`);
     while (state.done < params.count) {
       hooks.signal?.throwIfAborted();
-      const n = Math.min(sampler.batch, params.count - state.done);
+      const n = Math.min(generator.batch, params.count - state.done);
       const seeds = Array.from({ length: n }, (_, i) => params.seed + state.done + i);
-      const batch = await sampler.render(seeds, params.psi);
-      const items = await storeBatch(blobs, dataset.id, info, teacher.config, seeds, params.psi, batch);
+      const batch = await generator.render(seeds, params.psi);
+      const items = await storeBatch(blobs, dataset.id, info, generator, seeds, params.psi, batch);
       const results = datasets.insertItems(items);
       // The store releases a duplicate's image blobs, but its latent is this job's to release.
       results.forEach((r, i) => {
@@ -125,9 +199,9 @@ export async function sampleToDataset(
       hooks.saveCheckpoint?.(state);
       hooks.progress?.(state.done, params.count, `${state.done} of ${params.count} samples`);
     }
-    return { datasetId: dataset.id, datasetName: dataset.name, count: state.done, provider: sampler.provider.name };
+    return { datasetId: dataset.id, datasetName: dataset.name, count: state.done, provider: generator.provider };
   } finally {
-    await sampler.release();
+    await generator.release();
   }
 }
 
@@ -135,15 +209,16 @@ async function storeBatch(
   blobs: BlobStore,
   datasetId: number,
   info: TeacherInfo,
-  config: TeacherConfig,
+  generator: TeacherGenerator,
   seeds: readonly number[],
   psi: number,
-  batch: SampleBatch,
+  batch: { images: Float32Array; latents: Float32Array },
 ): Promise<NewItem[]> {
-  const wsSize = config.numWs * config.wDim;
+  const [rows, cols] = generator.latentShape;
+  const latentSize = rows * cols;
   const items: NewItem[] = [];
   for (let i = 0; i < seeds.length; i++) {
-    const pixels = toPixels(batch.images, i, config);
+    const pixels = toPixels(batch.images, i, generator);
     const [image, thumb, phash] = await Promise.all([
       png(pixels),
       sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 1 | 3 } })
@@ -152,8 +227,8 @@ async function storeBatch(
         .toBuffer(),
       phashOfPixels(pixels),
     ]);
-    const ws = batch.ws.slice(i * wsSize, (i + 1) * wsSize);
-    const latent = await blobs.put(new Uint8Array(ws.buffer, ws.byteOffset, ws.byteLength), 'latent');
+    const vector = batch.latents.slice(i * latentSize, (i + 1) * latentSize);
+    const latent = await blobs.put(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), 'latent');
     const imageBlob = await blobs.put(image, 'image');
     const thumbBlob = await blobs.put(thumb, 'thumbnail');
     const provenance: TeacherSampleProvenance = {
@@ -162,14 +237,15 @@ async function storeBatch(
       teacherName: info.name,
       seed: seeds[i]!,
       psi,
-      noise: 'const',
+      noise: generator.noise,
+      latentKind: generator.latentKind,
       latentSha256: latent.sha256,
-      latentShape: [config.numWs, config.wDim],
+      latentShape: [rows, cols],
     };
     items.push({
       datasetId,
-      width: config.resolution,
-      height: config.resolution,
+      width: generator.resolution,
+      height: generator.resolution,
       faces: null,
       sourcePath: null,
       targetSourcePath: null,

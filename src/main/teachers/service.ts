@@ -9,7 +9,8 @@ import type {
 import type { BlobStore } from '../core/blob-store.ts';
 import { DatasetExistsError, type DatasetStore } from '../datasets/store.ts';
 import { checkTeacherName, TeacherExistsError, TeacherStore } from './store.ts';
-import { checkWeightsFile, makeTinyTeacher } from './weights.ts';
+import { checkPsiApplies, isOnnxPath } from './onnx.ts';
+import { checkWeightsFile, makeTinyTeacher, TeacherRequestError } from './weights.ts';
 
 /** Answers the teachers requests of one studio (on the main thread: nothing here runs a model). */
 export class TeacherService {
@@ -48,21 +49,29 @@ export class TeacherService {
     return makeTinyTeacher(this.store, this.#blobs, name);
   }
 
-  /** Fails fast, before a job is queued, when the name is taken or the file is missing. */
+  /**
+   * Fails fast, before a job is queued, when the name is taken, the file is missing, or an .onnx file comes without
+   * the declaration of its input and output (a black-box generator's I/O cannot be guessed).
+   */
   async checkImport(params: TeacherImportParams): Promise<void> {
     const name = checkTeacherName(params.name);
     if (this.store.find(name)) throw new TeacherExistsError(name);
     await checkWeightsFile(params.path);
+    if (params.onnx === undefined && isOnnxPath(params.path)) {
+      throw new TeacherRequestError(
+        `${params.path} is an ONNX model: declare its input (z or w, name, dimension) and its image output (name, value range) to import it as a generator.`,
+      );
+    }
   }
 
-  /** Fails fast when the teacher does not exist. */
+  /** Fails fast when the teacher does not exist, or ψ ≠ 1 is asked of a black-box ONNX teacher. */
   checkPreview(params: TeacherPreviewParams): void {
-    this.store.get(params.teacherId);
+    checkPsiApplies(this.store.get(params.teacherId), params.psi);
   }
 
-  /** Fails fast when the teacher does not exist or the dataset name is taken. */
+  /** Fails fast when the teacher does not exist, ψ does not apply to it, or the dataset name is taken. */
   checkSample(params: TeacherSampleParams): void {
-    this.store.get(params.teacherId);
+    checkPsiApplies(this.store.get(params.teacherId), params.psi);
     if (this.#datasets.findDataset(params.datasetName)) throw new DatasetExistsError(params.datasetName.trim());
   }
 }

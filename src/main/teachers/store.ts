@@ -1,6 +1,12 @@
 // The teachers table: one row per stored teacher, its weights held as one reference on a blob.
 import type { Database, Statement } from 'better-sqlite3';
-import { MAX_TEACHER_NAME, type TeacherArchitecture, type TeacherFormat, type TeacherInfo } from '../../shared/teachers/types.ts';
+import {
+  MAX_TEACHER_NAME,
+  type OnnxTeacherIO,
+  type TeacherArchitecture,
+  type TeacherFormat,
+  type TeacherInfo,
+} from '../../shared/teachers/types.ts';
 import type { BlobStore } from '../core/blob-store.ts';
 
 /** No teacher with this id or name. */
@@ -16,16 +22,19 @@ export class TeacherExistsError extends Error {
   }
 }
 
-/** A new row; the caller holds one reference on `weightsSha256` and hands it to the teacher. */
-export interface NewTeacher {
+/**
+ * A new row; the caller holds one reference on `weightsSha256` and hands it to the teacher. A StyleGAN2 teacher has
+ * an architecture and a w_avg; a black-box ONNX teacher (format 'onnx') has its I/O instead and no w_avg.
+ */
+export type NewTeacher = {
   name: string;
-  format: TeacherFormat;
   sourceSha256: string;
   weightsSha256: string;
-  architecture: TeacherArchitecture;
   parameterCount: number;
-  wAvg: 'file' | 'estimated';
-}
+} & (
+  | { format: Exclude<TeacherFormat, 'onnx'>; architecture: TeacherArchitecture; wAvg: 'file' | 'estimated' }
+  | { format: 'onnx'; onnx: OnnxTeacherIO }
+);
 
 interface TeacherRow {
   id: number;
@@ -33,9 +42,10 @@ interface TeacherRow {
   format: TeacherFormat;
   source_sha: string;
   weights_sha: string;
+  /** TeacherArchitecture as JSON, or OnnxTeacherIO for format 'onnx'. */
   config: string;
   parameter_count: number;
-  w_avg: 'file' | 'estimated';
+  w_avg: 'file' | 'estimated' | null;
   imported_at: number;
 }
 
@@ -57,9 +67,10 @@ export class TeacherStore {
     list: Statement<[], TeacherRow>;
     byId: Statement<[number], TeacherRow>;
     byName: Statement<[string], TeacherRow>;
-    insert: Statement<[string, string, string, string, string, number, string, number]>;
+    insert: Statement<[string, string, string, string, string, number, string | null, number]>;
     rename: Statement<[string, number]>;
     remove: Statement<[number]>;
+    relevanceBlobs: Statement<[number], { directions_sha: string; stats_sha: string }>;
   };
 
   constructor(db: Database, blobs: BlobStore) {
@@ -75,6 +86,7 @@ export class TeacherStore {
       ),
       rename: db.prepare('UPDATE teachers SET name = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM teachers WHERE id = ?'),
+      relevanceBlobs: db.prepare('SELECT directions_sha, stats_sha FROM relevance WHERE teacher_id = ?'),
     };
   }
 
@@ -109,9 +121,9 @@ export class TeacherStore {
         teacher.format,
         teacher.sourceSha256,
         teacher.weightsSha256,
-        JSON.stringify(teacher.architecture),
+        JSON.stringify(teacher.format === 'onnx' ? teacher.onnx : teacher.architecture),
         teacher.parameterCount,
-        teacher.wAvg,
+        teacher.format === 'onnx' ? null : teacher.wAvg,
         Date.now(),
       );
       return this.get(Number(lastInsertRowid));
@@ -130,10 +142,15 @@ export class TeacherStore {
     })();
   }
 
-  /** Deletes a teacher and releases its weights (freed by the next sweep). Datasets sampled from it are kept. */
+  /** Deletes a teacher with its prompts and relevance tables and releases their blobs. Datasets sampled from it are kept. */
   delete(id: number): void {
     this.#db.transaction(() => {
       const teacher = this.get(id);
+      // Its relevance tables go with it (ON DELETE CASCADE); their blobs are released here.
+      for (const r of this.#sql.relevanceBlobs.all(id)) {
+        this.#blobs.release(r.directions_sha);
+        this.#blobs.release(r.stats_sha);
+      }
       this.#sql.remove.run(id);
       this.#blobs.release(teacher.weightsSha256);
     })();
@@ -141,13 +158,19 @@ export class TeacherStore {
 }
 
 function toInfo(row: TeacherRow): TeacherInfo {
+  const isOnnx = row.format === 'onnx';
+  const architecture = isOnnx ? null : (JSON.parse(row.config) as TeacherArchitecture);
+  const onnx = isOnnx ? (JSON.parse(row.config) as OnnxTeacherIO) : null;
   return {
     id: row.id,
     name: row.name,
     format: row.format,
     sourceSha256: row.source_sha,
     weightsSha256: row.weights_sha,
-    architecture: JSON.parse(row.config) as TeacherArchitecture,
+    resolution: (architecture ?? onnx)!.resolution,
+    architecture,
+    onnx,
+    styleSpace: !isOnnx,
     parameterCount: row.parameter_count,
     wAvg: row.w_avg,
     importedAt: new Date(row.imported_at).toISOString(),

@@ -53,7 +53,8 @@ export async function checkWeightsFile(path: string): Promise<void> {
   if (st.size === 0) throw new TeacherRequestError(`${path} is empty (0 bytes).`);
 }
 
-async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
+/** sha256 of a file's bytes, read in chunks (cancellable between them). */
+export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) {
     signal?.throwIfAborted();
@@ -67,7 +68,7 @@ async function storeTeacher(
   store: TeacherStore,
   blobs: BlobStore,
   teacher: Teacher,
-  fields: { name: string; format: TeacherFormat; sourceSha256: string | null; wAvg: 'file' | 'estimated' },
+  fields: { name: string; format: Exclude<TeacherFormat, 'onnx'>; sourceSha256: string | null; wAvg: 'file' | 'estimated' },
 ): Promise<TeacherInfo> {
   const bytes = serializeSafetensors(toNvidiaTensors(teacher.weights), { format: 'pt', producer: 'effects-studio' });
   const { sha256 } = await blobs.put(bytes, WEIGHTS_BLOB_KIND);
@@ -126,8 +127,16 @@ export async function makeTinyTeacher(store: TeacherStore, blobs: BlobStore, nam
   return storeTeacher(store, blobs, teacher, { name: checked, format: 'studio-random', sourceSha256: null, wAvg: 'file' });
 }
 
-/** Loads a stored teacher's weights from the blob store (verified against their hash). */
+/**
+ * Loads a stored StyleGAN2 teacher's weights from the blob store (verified against their hash). A black-box ONNX
+ * teacher has no StyleGAN2 weights: asking for them is refused with a message saying so.
+ */
 export async function loadStoredTeacher(blobs: BlobStore, info: TeacherInfo): Promise<Teacher> {
+  if (!info.styleSpace) {
+    throw new TeacherRequestError(
+      `Teacher "${info.name}" is a plain ONNX generator (a black box): it has no StyleGAN2 style space, so edits and truncation do not apply to it.`,
+    );
+  }
   const buffer = await blobs.read(info.weightsSha256);
   // A plain Uint8Array view: Buffer's slice() shares memory, which the safetensors reader's copies rely on not doing.
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

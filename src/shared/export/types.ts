@@ -29,18 +29,52 @@ export interface ExportModelSource {
   previewPaths: string[];
 }
 
+/** What a package is made from: a checkpoint of a training run (its dataset's validation images are the previews). */
+export interface ExportRunSource {
+  kind: 'run';
+  runId: number;
+  /** Step of the checkpoint to export; null: the one with the best validation PSNR (else the newest). */
+  checkpointStep: number | null;
+}
+
 /** Parameters of the `export-package` job. */
 export interface ExportPackageParams {
-  source: ExportModelSource;
+  source: ExportModelSource | ExportRunSource;
   name: string;
   description: string;
   /** The .fxpkg file to write. */
   out: string;
   /** Also package a half-precision variant (checked against fp32). */
   fp16: boolean;
+  /** Colour order of a plain model's I/O; a run's student is always RGB. */
   colorOrder: 'RGB' | 'BGR';
-  /** Values pixel 0 and 255 map to. */
+  /** Values pixel 0 and 255 map to for a plain model; a run's student always takes [0, 1]. */
   valueRange: [number, number];
+}
+
+/** What an `export-estimate` job measures: a plain model file, or a run's checkpoint. */
+export type ExportEstimateSource = { kind: 'model'; modelPath: string } | ExportRunSource;
+
+/** Parameters of the `export-estimate` job. */
+export interface ExportEstimateParams {
+  source: ExportEstimateSource;
+}
+
+/** Size and speed of what an export would package, measured on the studio's machine before exporting. */
+export interface ExportEstimate {
+  /** The checkpoint step measured (a run source), null for a model file. */
+  checkpointStep: number | null;
+  input: { name: string; shape: number[] };
+  /** Trainable weights of a run's student; for a model file, the values of its float initializers. */
+  parameters: number;
+  /** Multiply-adds per frame (known for a run's student), null for a model file. */
+  macs: number | null;
+  /** Bytes of model.onnx and of model.fp16.onnx. */
+  fp32Bytes: number;
+  fp16Bytes: number;
+  /** Median milliseconds per frame of the fp32 model, and the provider it ran on. */
+  medianMs: number;
+  provider: string;
 }
 
 /** One line of a package verification. */
@@ -64,6 +98,10 @@ export interface PackageManifestSummary {
   previews: number;
   prompt: { target: string; neutral: string; alpha: number; beta: number } | null;
   source: 'run' | 'model';
+  /** The teacher the pairs came from (its weights' sha256), the dataset trained on, the checkpoint's validation metrics. */
+  teacher: { name: string; sha256: string } | null;
+  dataset: { name: string; sha256: string; items: number; train: number; validation: number } | null;
+  metrics: Record<string, number> | null;
 }
 
 /** A verified (or refused) package: every check, and the manifest when it passed its schema. */

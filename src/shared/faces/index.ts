@@ -9,3 +9,4 @@ export * from './align.ts';
 export * from './warp.ts';
 export * from './blazeface.ts';
 export * from './refine.ts';
+export * from './smoothing.ts';

@@ -46,13 +46,35 @@ function sampleBilinear(src: PixelImage, x: number, y: number, out: Float64Array
  */
 export function warpAffine(src: PixelImage, toSource: Affine, width: number, height: number): PixelImage {
   const out = createImage(width, height, src.channels);
-  const px = new Float64Array(src.channels);
+  // applyAffine and sampleBilinear written out (the same arithmetic, no allocation): this runs on every live frame.
+  const [m0, m1, m2, m3, m4, m5] = toSource;
+  const c = src.channels;
+  const d = src.data;
+  const od = out.data;
+  const maxX = src.width - 1;
+  const maxY = src.height - 1;
   let o = 0;
   for (let y = 0; y < height; y++) {
+    const cy = y + 0.5;
     for (let x = 0; x < width; x++) {
-      const p = applyAffine(toSource, { x: x + 0.5, y: y + 0.5 });
-      sampleBilinear(src, p.x, p.y, px);
-      for (let k = 0; k < src.channels; k++) out.data[o++] = Math.round(px[k]!);
+      const cx = x + 0.5;
+      const fx = Math.min(Math.max(m0 * cx + m1 * cy + m2 - 0.5, 0), maxX);
+      const fy = Math.min(Math.max(m3 * cx + m4 * cy + m5 - 0.5, 0), maxY);
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      const x1 = Math.min(x0 + 1, maxX);
+      const y1 = Math.min(y0 + 1, maxY);
+      const tx = fx - x0;
+      const ty = fy - y0;
+      const i00 = (y0 * src.width + x0) * c;
+      const i01 = (y0 * src.width + x1) * c;
+      const i10 = (y1 * src.width + x0) * c;
+      const i11 = (y1 * src.width + x1) * c;
+      for (let k = 0; k < c; k++) {
+        const top = d[i00 + k]! + (d[i01 + k]! - d[i00 + k]!) * tx;
+        const bottom = d[i10 + k]! + (d[i11 + k]! - d[i10 + k]!) * tx;
+        od[o++] = Math.round(top + (bottom - top) * ty);
+      }
     }
   }
   return out;
@@ -81,14 +103,18 @@ export function pasteBack(frame: PixelImage, crop: PixelImage, toCrop: Affine, o
   const xEnd = Math.min(frame.width, Math.ceil(toFrame.maxX));
   const yStart = Math.max(0, Math.floor(toFrame.minY));
   const yEnd = Math.min(frame.height, Math.ceil(toFrame.maxY));
+  const [m0, m1, m2, m3, m4, m5] = toCrop;
   for (let y = yStart; y < yEnd; y++) {
+    const cy = y + 0.5;
     for (let x = xStart; x < xEnd; x++) {
-      const q = applyAffine(toCrop, { x: x + 0.5, y: y + 0.5 });
-      const edge = Math.min(q.x, q.y, crop.width - q.x, crop.height - q.y);
+      const cx = x + 0.5;
+      const qx = m0 * cx + m1 * cy + m2;
+      const qy = m3 * cx + m4 * cy + m5;
+      const edge = Math.min(qx, qy, crop.width - qx, crop.height - qy);
       if (edge <= 0) continue;
       let w = options.feather > 0 ? Math.min(1, edge / options.feather) : 1;
       w = w * w * (3 - 2 * w);
-      sampleBilinear(crop, q.x, q.y, px);
+      sampleBilinear(crop, qx, qy, px);
       const o = (y * frame.width + x) * c;
       for (let k = 0; k < c; k++) {
         const f = frame.data[o + k]!;

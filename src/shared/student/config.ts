@@ -30,6 +30,29 @@ export const TRAIN_LIMITS = {
   seed: { min: 0, max: 2 ** 31 - 1 },
 } as const;
 
+/** Bounds of the optional perceptual and adversarial terms (inclusive; weights must be above 0). */
+export const LOSS_LIMITS = {
+  perceptualWeight: { min: 0, max: 100 },
+  adversarialWeight: { min: 0, max: 10 },
+  discriminatorWidth: { min: 8, max: 128 },
+  /** Feature maps compared at most. */
+  perceptualOutputs: { min: 1, max: 16 },
+  /** Bound of the input range ends and means; stds must be above 0 and at most this. */
+  normalisation: { min: -1000, max: 1000 },
+} as const;
+
+/** Perceptual settings the form starts from: ImageNet normalisation, L1 over the chosen maps, weight 0.1. */
+export const DEFAULT_PERCEPTUAL = {
+  weight: 0.1,
+  distance: 'l1',
+  range: [0, 1],
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+} as const;
+
+/** Adversarial settings the form starts from: weight 0.01, a 32-channel discriminator. */
+export const DEFAULT_ADVERSARIAL = { weight: 0.01, discriminatorWidth: 32 } as const;
+
 /** Training settings a new run starts from (the dataset still has to be chosen). */
 export const DEFAULT_TRAIN_PARAMS: Omit<StudentTrainParams, 'datasetId'> = {
   student: DEFAULT_STUDENT,
@@ -47,4 +70,36 @@ export const DEFAULT_TRAIN_PARAMS: Omit<StudentTrainParams, 'datasetId'> = {
   validationItems: 64,
   augment: { flip: true, jitter: 0.1, occluders: 0.3 },
   seed: 1,
+};
+
+/** Named starting points of the Train page and `effects-studio train --preset`. */
+export type TrainPreset = 'fast' | 'quality';
+
+/** What each preset changes from {@link DEFAULT_TRAIN_PARAMS}. */
+export const TRAIN_PRESETS: Record<TrainPreset, { description: string; params: Omit<StudentTrainParams, 'datasetId'> }> = {
+  fast: {
+    description: '128², width 0.5, 3,000 steps: a first look at the effect in minutes',
+    params: {
+      ...DEFAULT_TRAIN_PARAMS,
+      student: { ...DEFAULT_STUDENT, size: 128, width: 0.5 },
+      steps: 3000,
+      warmupSteps: 100,
+      validateEvery: 250,
+      checkpointEvery: 500,
+      earlyStopPatience: 6,
+      validationItems: 32,
+    },
+  },
+  quality: {
+    description: '256², width 1, 40,000 steps with early stopping: the student to ship',
+    params: {
+      ...DEFAULT_TRAIN_PARAMS,
+      steps: 40_000,
+      warmupSteps: 1000,
+      validateEvery: 1000,
+      checkpointEvery: 2000,
+      earlyStopPatience: 10,
+      validationItems: 64,
+    },
+  },
 };

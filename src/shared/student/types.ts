@@ -73,7 +73,7 @@ export interface RunDetail extends RunInfo {
   previews: PreviewInfo[];
 }
 
-/** Parameters of a `train-student` job. */
+/** Parameters of a `student-train` job. */
 export interface StudentTrainParams {
   datasetId: number;
   student: StudentConfig;
@@ -101,9 +101,40 @@ export interface StudentTrainParams {
   /** Augmentations: flips, colour jitter strength (0–0.5), synthetic occluders probability (0–1). */
   augment: { flip: boolean; jitter: number; occluders: number };
   seed: number;
+  /** Optional perceptual term through a frozen feature network (ONNX) the user provides. */
+  perceptual?: PerceptualLossParams;
+  /** Optional PatchGAN adversarial term; a discriminator is trained in alternation with the student. */
+  adversarial?: AdversarialLossParams;
 }
 
-/** What a `train-student` job returns. */
+/**
+ * The perceptual loss: `weight · Σ mean|φ(student) − φ(target)|` (or squared) over the named feature maps of a frozen
+ * ONNX network. The network is given as a file `path` when a run is started; the studio stores it in the blob store
+ * and the queued run carries its `modelSha256` instead, so a resumed run uses the same network.
+ */
+export interface PerceptualLossParams {
+  /** sha256 of the feature network in the blob store. */
+  modelSha256?: string;
+  /** Path of the ONNX file to store (only before the run is queued). */
+  path?: string;
+  /** Values of the network compared: graph outputs or any value a node produces (e.g. `relu2_2`). */
+  outputs: string[];
+  weight: number;
+  distance: 'l1' | 'l2';
+  /** The input the network expects: images in [0, 1] are mapped to [range[0], range[1]], then `(x − mean) / std` per channel. */
+  range: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** The PatchGAN adversarial loss (least squares), weighted into the student's loss. */
+export interface AdversarialLossParams {
+  weight: number;
+  /** Channels of the discriminator's first layer (the second has twice as many). */
+  discriminatorWidth: number;
+}
+
+/** What a `student-train` job returns. */
 export interface StudentTrainResult {
   runId: number;
   steps: number;

@@ -1,7 +1,7 @@
 // The one page object of the end-to-end tests: drives the studio's UI the way a user does and reads what it shows.
 // Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
 /// <reference lib="dom" />
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import type { JobInfo, JobStatus, ProviderName } from '../../../src/shared/contract.ts';
 import type { PageId } from '../../../src/renderer/src/lib/pages.ts';
 import type { HostMessage } from '../../../src/main/host/wire.ts';
@@ -70,6 +70,8 @@ export class TestApp {
     });
     page.on('pageerror', (error) => this.problems.push(error.message));
     page.on('websocket', (socket) => {
+      // Only the contract socket carries JSON; the live view's native-backend socket carries binary frames.
+      if (new URL(socket.url()).pathname !== '/ws') return;
       socket.on('framereceived', ({ payload }) => {
         const message = JSON.parse(String(payload)) as HostMessage;
         if (message.type !== 'event' || message.event !== 'jobs:did-change') return;
@@ -79,9 +81,12 @@ export class TestApp {
     });
   }
 
-  /** Opens the studio at `url` (with its token) in a new, empty browser context and waits until it is connected. */
-  static async open(browser: Browser, url: string): Promise<TestApp> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  /**
+   * Opens the studio at `url` (with its token) in a new, empty browser context and waits until it is connected;
+   * `options` adds context settings (e.g. granted `permissions`).
+   */
+  static async open(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<TestApp> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
     await context.addInitScript(recordRenderedJobStates);
     const app = new TestApp(context, await context.newPage());
     await app.page.goto(url);
@@ -224,6 +229,23 @@ export class TestApp {
     return grid;
   }
 
+  /** Teacher → imports the .onnx generator at `path` with its declared I/O; waits until the teacher is selected and its grid shown. */
+  async importOnnxTeacher(path: string, name: string, io: { input: 'z' | 'w'; inputName: string; dim: number; outputName: string; range: '-1,1' | '0,1' }): Promise<Locator> {
+    const view = await this.goTo('teacher');
+    await view.getByTestId('teacher-import-path').fill(path);
+    await view.getByTestId('teacher-import-name').fill(name);
+    await view.getByTestId('teacher-onnx-input-kind').selectOption(io.input);
+    await view.getByTestId('teacher-onnx-input-name').fill(io.inputName);
+    await view.getByTestId('teacher-onnx-dim').fill(String(io.dim));
+    await view.getByTestId('teacher-onnx-output-name').fill(io.outputName);
+    await view.getByTestId('teacher-onnx-range').selectOption(io.range);
+    await view.getByTestId('teacher-import-start').click();
+    await view.locator(`[data-testid="teacher-item"][data-name="${name}"].active`).waitFor();
+    const grid = view.getByTestId('teacher-grid');
+    await grid.waitFor();
+    return grid;
+  }
+
   /** Teacher → "Save as dataset" with this count and name; waits until the sampling job has ended and returns its status. */
   async saveTeacherSamples(count: number, name: string): Promise<{ jobId: string; status: string; text: string }> {
     const view = this.page.getByTestId('page-teacher');
@@ -239,6 +261,39 @@ export class TestApp {
     };
   }
 
+  /** Effects → imports the CLIP folder at `path` under `name`; waits until the import job has ended and returns its status line. */
+  async importClip(path: string, name: string): Promise<{ status: string; text: string }> {
+    const view = await this.goTo('effects');
+    await view.getByTestId('clip-import-path').fill(path);
+    await view.getByTestId('clip-import-name').fill(name);
+    await view.getByTestId('clip-import-start').click();
+    const job = view.locator('[data-testid="clip-import-job"]:not([data-status="queued"]):not([data-status="running"])');
+    await job.waitFor();
+    return { status: (await job.getAttribute('data-status')) ?? '', text: await job.innerText() };
+  }
+
+  /** Effects → "Measure relevance" with these sizes; waits until the page says the table is ready. */
+  async measureRelevance(images: number, statsSamples: number): Promise<Locator> {
+    const view = this.page.getByTestId('page-effects');
+    await view.getByTestId('relevance-images').fill(String(images));
+    await view.getByTestId('relevance-stats').fill(String(statsSamples));
+    await view.getByTestId('relevance-start').click();
+    const ready = view.getByTestId('relevance-ready');
+    await ready.waitFor();
+    return ready;
+  }
+
+  /** Effects → types the prompt and renders its preview; waits until the grid shows the edit at this α. */
+  async previewEffect(target: string, neutral: string): Promise<Locator> {
+    const view = this.page.getByTestId('page-effects');
+    await view.getByTestId('effect-target').fill(target);
+    await view.getByTestId('effect-neutral').fill(neutral);
+    await view.getByTestId('effect-render').click();
+    const grid = view.getByTestId('effect-grid');
+    await grid.waitFor();
+    return grid;
+  }
+
   /** Opens (verifies) the package at `path` from the Export page and waits for its report. */
   async openPackage(path: string): Promise<Locator> {
     const view = await this.goTo('export');
@@ -250,6 +305,30 @@ export class TestApp {
       path,
     );
     return report;
+  }
+
+  /**
+   * Train → picks the dataset, sets the named fields (`train-<field>` inputs: size, width, steps, batch, …) and starts
+   * training; waits until the page follows the new run and returns that run's card.
+   */
+  async startTraining(dataset: string, fields: Readonly<Record<string, string>>): Promise<Locator> {
+    const view = await this.goTo('train');
+    const select = view.getByTestId('train-dataset');
+    await select.locator('option', { hasText: `${dataset} ·` }).waitFor({ state: 'attached' });
+    const index = await select.evaluate((el, name) => Array.from((el as HTMLSelectElement).options).findIndex((o) => o.text.startsWith(`${name} ·`)), dataset);
+    await select.selectOption({ index });
+    for (const [field, value] of Object.entries(fields)) {
+      const input = view.getByTestId(`train-${field}`);
+      if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption({ label: value });
+      else await input.fill(value);
+    }
+    await view.getByTestId('train-estimate-macs').waitFor();
+    const shown = view.getByTestId('train-run');
+    const before = (await shown.count()) > 0 ? await shown.getAttribute('data-run-id') : null;
+    await view.getByTestId('train-start').click();
+    const run = view.locator(`[data-testid="train-run"]${before === null ? '' : `:not([data-run-id="${before}"])`}`);
+    await run.waitFor();
+    return run;
   }
 
   /** Saves a screenshot of the window. */

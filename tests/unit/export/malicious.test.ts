@@ -76,6 +76,18 @@ describe('reading an untrusted package', () => {
     await expectRejected(file, 'archive', /entry "\/etc\/passw" has an absolute path/);
   });
 
+  it('refuses Windows-style escapes: backslashes and drive letters', async () => {
+    const back = await zipFile([...goodEntries(), { name: 'xx/evil.txt', data: Buffer.from('x') }], { 'xx/evil.txt': '..\\evil.txt' });
+    await expectRejected(back, 'archive', /entry "\.\.\\evil\.txt" climbs out of the package/);
+    const drive = await zipFile([...goodEntries(), { name: 'xx/win.txt', data: Buffer.from('x') }], { 'xx/win.txt': 'C:/win.txt' });
+    await expectRejected(drive, 'archive', /entry "C:\/win\.txt" has an absolute path/);
+  });
+
+  it('refuses an entry that is not a regular file', async () => {
+    const file = await zipFile([...goodEntries(), { name: 'preview/02-before.png', data: new Uint8Array(0), mode: 0o040755 }]);
+    await expectRejected(file, 'archive', /"preview\/02-before\.png" is not a regular file/);
+  });
+
   it('refuses a symbolic link', async () => {
     const file = await zipFile([...goodEntries().filter((e) => e.name !== 'preview/01-after.png'), { name: 'preview/01-after.png', data: Buffer.from('/etc/passwd'), mode: 0o120777 }]);
     await expectRejected(file, 'archive', /"preview\/01-after\.png" is a symbolic link/);
@@ -99,6 +111,21 @@ describe('reading an untrusted package', () => {
     }
     writeFileSync(file, bytes);
     await expectRejected(file, 'archive', /entry "model\.onnx" holds more data than the 1000 bytes it declares/);
+  });
+
+  it('refuses an entry holding less data than it declares', async () => {
+    const file = await zipFile(goodEntries());
+    const bytes = readFileSync(file);
+    const name = Buffer.from('manifest.json');
+    for (let at = bytes.indexOf(0x50); at >= 0; at = bytes.indexOf(0x50, at + 1)) {
+      if (bytes.readUInt32LE(at) !== 0x02014b50) continue;
+      const nameLength = bytes.readUInt16LE(at + 28);
+      // Raise the declared uncompressed size: the deflated data inflates to fewer bytes than that.
+      if (bytes.subarray(at + 46, at + 46 + nameLength).equals(name)) bytes.writeUInt32LE(bytes.readUInt32LE(at + 24) + 7, at + 24);
+    }
+    writeFileSync(file, bytes);
+    const declared = good.get('manifest.json')!.length + 7;
+    await expectRejected(file, 'archive', new RegExp(`entry "manifest\\.json" holds ${declared - 7} bytes, not the ${declared} it declares`));
   });
 
   it('refuses a zip bomb by its compression ratio before inflating it', async () => {

@@ -9,7 +9,8 @@ import { convertToFp16 } from '../../../src/main/export/fp16.ts';
 import { checkManifest, MODEL_FP16_FILE } from '../../../src/main/export/manifest.ts';
 import { readPackageEntries } from '../../../src/main/export/reader.ts';
 import { verifyPackage } from '../../../src/main/export/verify.ts';
-import { ExportError, sha256Hex, writePackage, type WrittenPackage } from '../../../src/main/export/writer.ts';
+import { ExportError } from '../../../src/main/export/errors.ts';
+import { sha256Hex, writePackage, type WrittenPackage } from '../../../src/main/export/writer.ts';
 import { buildTinyStudent, makeSource, tempDir } from './helpers.ts';
 
 const { onnx } = onnxProto;

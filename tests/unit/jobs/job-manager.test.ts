@@ -175,4 +175,26 @@ describe('JobManager', () => {
     expect(done.status).toBe('succeeded');
     expect(done.result).toEqual({ startedFrom: saved, done: 40 });
   });
+
+  it('pauses a running job as interrupted (resumable from its checkpoint) and a queued one before it starts', async () => {
+    const manager = openManager();
+    const job = manager.start('count', { steps: 10_000, delayMs: 10 });
+    const queued = manager.start('count', { steps: 1, delayMs: 1 });
+    await waitForJob(manager, job.id, (j) => j.progress.step >= 3);
+    expect(manager.pause(queued.id)).toMatchObject({ status: 'interrupted', error: 'paused before it started' });
+    manager.pause(job.id);
+    const paused = await waitForJob(manager, job.id, (j) => j.status === 'interrupted');
+    expect(paused.error).toBe('paused by the user');
+    expect(paused.finishedAt).toBeNull();
+    const saved = (paused.checkpoint as { done: number }).done;
+    expect(saved).toBeGreaterThanOrEqual(3);
+    expect(() => manager.pause(job.id)).toThrow(JobStateError);
+
+    manager.resume(job.id);
+    const resumed = await waitForJob(manager, job.id, (j) => j.status === 'running' && j.progress.step > saved);
+    expect(resumed.progress.step).toBe(saved + 1);
+    manager.cancel(job.id);
+    expect((await waitForJob(manager, job.id, isFinal)).status).toBe('cancelled');
+    expect(manager.cancel(queued.id).status).toBe('cancelled');
+  });
 });

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { serializeSafetensors } from '../../../src/main/engine/safetensors/index.ts';
 import { makeRandomTeacherWeights, toNvidiaTensors } from '../../../src/main/engine/teacher/index.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
+import { buildOnnxGenerator } from './onnx-fixture.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
 const tmp = makeTempDir();
@@ -51,6 +52,31 @@ describe('effects-studio teacher', () => {
     expect(readFileSync(join(tmp.dir, 'b', 'seed000022.png'))).toEqual(readFileSync(join(tmp.dir, 'a', 'seed000022.png')));
     const b = JSON.parse(readFileSync(join(tmp.dir, 'b', 'samples.json'), 'utf8')) as SamplesJson;
     expect(b.samples[0]!.ws).toEqual(a.samples[2]!.ws);
+  });
+
+  it('imports a plain ONNX generator with its I/O declared and samples it by name with its z latents', async () => {
+    writeFileSync(join(tmp.dir, 'box.onnx'), buildOnnxGenerator({ dim: 8, resolution: 8 }));
+    const undeclared = await cli(['teacher', 'import', 'box.onnx', '--name', 'Box']);
+    expect(undeclared.code).toBe(1);
+    expect(undeclared.stderr).toMatch(/needs its I\/O declared: missing --onnx-input, --onnx-input-name, --onnx-dim, --onnx-output, --onnx-range/);
+    const flags = ['--onnx-input', 'z', '--onnx-input-name', 'z', '--onnx-output', 'image', '--onnx-range', '-1,1'];
+    const wrongDim = await cli(['teacher', 'import', 'box.onnx', '--name', 'Box', ...flags, '--onnx-dim', '64']);
+    expect(wrongDim.code).toBe(1);
+    expect(wrongDim.stderr).toMatch(/input "z" float32\[1,8\] does not match the declared latent: expected float32\[batch,64\]/);
+    const imported = await cli(['teacher', 'import', 'box.onnx', '--name', 'Box', ...flags, '--onnx-dim', '8']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ name: 'Box', format: 'onnx', styleSpace: false, resolution: 8, onnx: { input: 'z', dim: 8 } });
+
+    const truncated = await cli(['teacher', 'sample', '--teacher', 'Box', '--count', '2', '--psi', '0.7', '--out', 'box-psi']);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/ψ must be 1/);
+    const sampled = await cli(['teacher', 'sample', '--teacher', 'Box', '--count', '3', '--seed', '5', '--out', 'box']);
+    expect(sampled.code, sampled.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(tmp.dir, 'box', 'samples.json'), 'utf8')) as { psi: number; samples: { seed: number; z: number[] }[] };
+    expect(json.psi).toBe(1);
+    expect(json.samples.map((s) => s.seed)).toEqual([5, 6, 7]);
+    expect(json.samples[0]!.z).toHaveLength(8);
+    expect(readdirSync(join(tmp.dir, 'box')).filter((f) => f.endsWith('.png'))).toHaveLength(3);
   });
 
   it('refuses a broken file naming the tensor, and a ψ out of range', async () => {

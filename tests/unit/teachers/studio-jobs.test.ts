@@ -1,4 +1,5 @@
 // Teachers through the studio service: requests validated, and import / preview / sample jobs in the product job worker.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode, JobInfo, Result } from '../../../src/shared/contract.ts';
@@ -12,6 +13,7 @@ import { writeSafetensorsFile } from '../../../src/main/engine/safetensors/index
 import { makeRandomTeacherWeights, toRosinalityTensors } from '../../../src/main/engine/teacher/index.ts';
 import { Studio } from '../../../src/main/services/studio.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
+import { buildOnnxGenerator } from './onnx-fixture.ts';
 
 let temp: ReturnType<typeof makeTempDir>;
 let studio: Studio;
@@ -153,5 +155,47 @@ describe('teacher jobs in the worker', () => {
     const cancelled = waitFor(big.id);
     value<JobInfo>(await studio.handle('jobs:cancel', [big.id]));
     expect((await cancelled).status).toBe('cancelled');
+  });
+});
+
+describe('black-box ONNX teachers through the studio', () => {
+  it('imports a declared .onnx generator in the worker, previews and samples it; refuses ψ ≠ 1 and an undeclared .onnx', async () => {
+    const path = join(temp.dir, 'generator.onnx');
+    writeFileSync(path, buildOnnxGenerator({ dim: 8, batch: 2, resolution: 8 }));
+    expectError(await studio.handle('teachers:import', [{ path, name: 'Box' }]), 'invalid-request', /is an ONNX model: declare its input/);
+    const onnx = { input: 'z', inputName: 'z', dim: 8, outputName: 'image', range: '-1,1' } as const;
+    expectError(await studio.handle('teachers:import', [{ path, name: 'Box', onnx: { ...onnx, range: '0,255' } }]), 'invalid-request', /params\[0\]\.onnx\.range/);
+
+    const wrong = await waitFor(value<JobInfo>(await studio.handle('teachers:import', [{ path, name: 'Box', onnx: { ...onnx, dim: 9 } }])).id);
+    expect(wrong.status).toBe('failed');
+    expect(wrong.error).toMatch(/input "z" float32\[2,8\] does not match the declared latent: expected float32\[batch,9\]/);
+
+    const imported = await waitFor(value<JobInfo>(await studio.handle('teachers:import', [{ path, name: 'Box', onnx }])).id);
+    expect(imported.status, imported.error ?? '').toBe('succeeded');
+    const teacher = imported.result as TeacherInfo;
+    expect(teacher).toMatchObject({ format: 'onnx', styleSpace: false, architecture: null, resolution: 8 });
+
+    expectError(
+      await studio.handle('jobs:start', [{ kind: 'teacher-preview', params: { teacherId: teacher.id, seeds: [1], psi: 0.7 } }]),
+      'invalid-request',
+      /ψ must be 1/,
+    );
+    expectError(
+      await studio.handle('teachers:sample', [{ teacherId: teacher.id, count: 3, psi: 0.7, seed: 0, datasetName: 'Box samples' }]),
+      'invalid-request',
+      /truncation ψ does not apply/,
+    );
+    const preview = await waitFor(
+      value<JobInfo>(await studio.handle('jobs:start', [{ kind: 'teacher-preview', params: { teacherId: teacher.id, seeds: [1, 2, 3], psi: 1 } }])).id,
+    );
+    expect(preview.status, preview.error ?? '').toBe('succeeded');
+    expect((preview.result as TeacherPreviewResult).images.map((i) => i.seed)).toEqual([1, 2, 3]);
+
+    const sampled = await waitFor(
+      value<JobInfo>(await studio.handle('teachers:sample', [{ teacherId: teacher.id, count: 3, psi: 1, seed: 0, datasetName: 'Box samples' }])).id,
+    );
+    expect(sampled.status, sampled.error ?? '').toBe('succeeded');
+    const { datasetId } = sampled.result as TeacherSampleResult;
+    expect(studio.datasets.store.getDataset(datasetId)).toMatchObject({ kind: 'synthetic', itemCount: 3 });
   });
 });

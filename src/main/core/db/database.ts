@@ -67,16 +67,29 @@ export function migrate(db: Database, migrations: readonly Migration[], file = '
     if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
   });
   const latest = migrations.length;
-  // IMMEDIATE takes the write lock before reading the version, so two processes cannot both migrate.
-  return db
-    .transaction(() => {
-      const from = schemaVersion(db);
-      if (from > latest) throw new DatabaseTooNewError(file, from, latest);
-      for (const m of migrations.slice(from)) {
-        m.up(db);
-        db.pragma(`user_version = ${m.version}`);
-      }
-      return { from, to: latest };
-    })
-    .immediate();
+  // SQLite's procedure for rebuilding a table (lang_altertable.html §7): foreign keys off around the transaction, so
+  // that dropping a rebuilt table does not cascade into the tables referencing it, and checked before the commit.
+  const enforced = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (enforced) db.pragma('foreign_keys = OFF');
+  try {
+    // IMMEDIATE takes the write lock before reading the version, so two processes cannot both migrate.
+    return db
+      .transaction(() => {
+        const from = schemaVersion(db);
+        if (from > latest) throw new DatabaseTooNewError(file, from, latest);
+        for (const m of migrations.slice(from)) {
+          m.up(db);
+          db.pragma(`user_version = ${m.version}`);
+        }
+        const broken = enforced ? (db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) : [];
+        if (broken.length > 0) {
+          const first = broken[0]!;
+          throw new Error(`${file}: migrating left ${broken.length} broken foreign keys (first: ${first.table} row ${first.rowid} → ${first.parent})`);
+        }
+        return { from, to: latest };
+      })
+      .immediate();
+  } finally {
+    if (enforced) db.pragma('foreign_keys = ON');
+  }
 }

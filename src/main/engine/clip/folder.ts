@@ -14,7 +14,7 @@ import { createSession, type Feeds, type Session } from '../runtime/index.ts';
 import { ClipImageEncoder, ClipTextEncoder, type IdType, type TextTowerSpec, type VisionTowerSpec } from './encoders.ts';
 import { readOnnxSignature, ONNX_TYPE_NAMES, type OnnxSignature, type OnnxValueSignature } from './onnx-signature.ts';
 import { OPENAI_CLIP_IMAGE_CONFIG, outputSize, parsePreprocessorConfig, type ClipImageConfig } from './preprocess.ts';
-import { CLIP_CONTEXT_LENGTH } from './tokenizer.ts';
+import { CLIP_CONTEXT_LENGTH, type ClipTokenizer } from './tokenizer.ts';
 import { loadClipTokenizer } from './vocab-files.ts';
 
 /** A CLIP folder that cannot be used, with the reason. */
@@ -40,7 +40,7 @@ export interface ClipModel {
   readonly dim: number;
   /** sha256 over the model files' contents: caches (channel relevance) are keyed by it. */
   readonly identity: string;
-  /** Absolute folder path. */
+  /** Absolute folder path (for a stored model, the folder it was imported from). */
   readonly dir: string;
   /** Frees the sessions. */
   release(): Promise<void>;
@@ -222,9 +222,27 @@ export async function loadClip(folder: string, opts: LoadClipOptions = {}): Prom
   const tokenizer = await loadClipTokenizer(info.dir).catch((e: Error) => {
     throw new ClipFolderError(e.message);
   });
-  const { files, dim } = info;
+  const { files } = info;
   const paths = files.kind === 'towers' ? [files.text, files.vision] : [files.model];
   const identity = await hashFiles(paths);
+  const models: ClipModelSources = files.kind === 'towers' ? { kind: 'towers', text: files.text, vision: files.vision } : { kind: 'combined', model: files.model };
+  return openClip(info, models, tokenizer, identity, opts);
+}
+
+/** Where the model bytes of {@link openClip} come from: file paths or bytes already read (the blob store's). */
+export type ClipModelSources =
+  | { kind: 'towers'; text: string | Uint8Array; vision: string | Uint8Array }
+  | { kind: 'combined'; model: string | Uint8Array };
+
+/** The checked facts {@link openClip} needs: what {@link inspectClipFolder} found, without the folder. */
+export type ClipSpecs = Pick<ClipFolderInfo, 'dim' | 'text' | 'vision'> & { readonly dir: string };
+
+/**
+ * Creates the sessions of a CLIP model whose specs were checked before (by {@link inspectClipFolder}, at import):
+ * one per tower, or one for both when the model is a combined model.onnx.
+ */
+export async function openClip(info: ClipSpecs, models: ClipModelSources, tokenizer: ClipTokenizer, identity: string, opts: LoadClipOptions = {}): Promise<ClipModel> {
+  const { dim } = info;
   const sessionOpts = {
     ...(opts.providers !== undefined ? { providers: opts.providers } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
@@ -237,15 +255,15 @@ export async function loadClip(folder: string, opts: LoadClipOptions = {}): Prom
     let visionSpec: VisionTowerSpec;
     let textSession: Session;
     let visionSession: Session;
-    if (files.kind === 'towers') {
-      textSession = await createSession(files.text, sessionOpts);
+    if (models.kind === 'towers') {
+      textSession = await createSession(models.text, sessionOpts);
       sessions.push(textSession);
-      visionSession = await createSession(files.vision, sessionOpts);
+      visionSession = await createSession(models.vision, sessionOpts);
       sessions.push(visionSession);
       textSpec = { ...info.text, otherFeeds: null };
       visionSpec = { ...info.vision, otherFeeds: null };
     } else {
-      textSession = await createSession(files.model, sessionOpts);
+      textSession = await createSession(models.model, sessionOpts);
       sessions.push(textSession);
       visionSession = textSession;
       const { height, width } = info.vision;

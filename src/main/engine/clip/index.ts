@@ -27,9 +27,12 @@ export {
   findClipModelFiles,
   inspectClipFolder,
   loadClip,
+  openClip,
   type ClipFolderInfo,
   type ClipModel,
   type ClipModelFiles,
+  type ClipModelSources,
+  type ClipSpecs,
   type LoadClipOptions,
 } from './folder.ts';
 export {

@@ -17,6 +17,7 @@ export {
   type PadOptions,
 } from './graph.ts';
 export { emitModel, OPSET, IR_VERSION, type EmitOptions } from './emit.ts';
+export { importOnnxGraph, readOnnxModel, IMPORTABLE_OPS, OnnxImportError, type OnnxImportOptions, type OnnxModelFile } from './onnx-import.ts';
 export { GraphBuildError, broadcastShapes } from './shape.ts';
 export { Rng, fans, initialValues, type Init } from './init.ts';
 export { toHalfBits, fromHalfBits } from './float16.ts';

@@ -1,4 +1,4 @@
-// Training losses as graph ops (L1, MSE, Charbonnier, multi-scale L1), mean-reduced to a scalar and differentiable.
+// Training losses as graph ops (L1, MSE, Charbonnier, multi-scale L1, feature distance, LSGAN), differentiable scalars.
 import { fmt, GraphBuildError, type Graph, type Tensor } from '../graph/index.ts';
 
 function checkPair(loss: string, pred: Tensor, target: Tensor): void {
@@ -72,5 +72,50 @@ export function multiScaleL1Loss(
       total = total ? g.add(total, term) : term;
     });
     return total!;
+  });
+}
+
+/**
+ * Feature-space distance `Σᵢ mean(|φᵢ(pred) − φᵢ(target)|)` (or squared with `distance: 'l2'`) over pairs of feature
+ * maps of equal shape, e.g. the layers of a frozen network applied to the prediction and to the target.
+ */
+export function featureLoss(
+  g: Graph,
+  predFeatures: readonly Tensor[],
+  targetFeatures: readonly Tensor[],
+  options: { distance?: 'l1' | 'l2'; name?: string } = {},
+): Tensor {
+  const name = options.name ?? 'features';
+  if (predFeatures.length === 0 || predFeatures.length !== targetFeatures.length) {
+    throw new GraphBuildError(`featureLoss "${name}": ${predFeatures.length} prediction and ${targetFeatures.length} target feature maps (need the same number, at least one)`);
+  }
+  predFeatures.forEach((p, i) => checkPair(`featureLoss "${name}" map ${i}`, p, targetFeatures[i]!));
+  return g.scope(name, () => {
+    let total: Tensor | null = null;
+    predFeatures.forEach((p, i) => {
+      const d = g.sub(p, targetFeatures[i]!);
+      const term = meanAll(g, options.distance === 'l2' ? g.mul(d, d) : g.abs(d));
+      total = total ? g.add(total, term) : term;
+    });
+    return total!;
+  });
+}
+
+/**
+ * Least-squares GAN loss of a discriminator: `½·mean((D(real) − 1)²) + ½·mean(D(fake)²)` over patch maps, a scalar.
+ * Written with Sub/Mul/ReduceMean only, so every execution provider runs it.
+ */
+export function lsganDiscriminatorLoss(g: Graph, realScores: Tensor, fakeScores: Tensor, name = 'd_lsgan'): Tensor {
+  return g.scope(name, () => {
+    const r = g.sub(realScores, 1);
+    return g.mul(g.add(meanAll(g, g.mul(r, r)), meanAll(g, g.mul(fakeScores, fakeScores))), 0.5);
+  });
+}
+
+/** Least-squares GAN loss of the generator: `mean((D(fake) − 1)²)`, a scalar. */
+export function lsganGeneratorLoss(g: Graph, fakeScores: Tensor, name = 'g_lsgan'): Tensor {
+  return g.scope(name, () => {
+    const d = g.sub(fakeScores, 1);
+    return meanAll(g, g.mul(d, d));
   });
 }

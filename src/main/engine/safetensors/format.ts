@@ -277,7 +277,8 @@ export function parseSafetensorsHeader(
 
 /** Copies `bytes` into a fresh, aligned typed array of `dtype`'s element type. */
 function typedCopy(dtype: SafetensorsDtype, bytes: Uint8Array): SafetensorsArray {
-  const buffer = bytes.slice().buffer;
+  // A fresh, exactly sized copy: Node's Buffer#slice is a view into its (pooled) memory, not a copy.
+  const buffer = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'BOOL':
     case 'U8':

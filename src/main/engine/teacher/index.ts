@@ -1,4 +1,4 @@
-// Public entry of the StyleGAN2 teacher: weight import, canonical weights, ONNX models, sampling and seeded latents.
+// Public entry of the teacher engine: StyleGAN2 import, weights, ONNX models, sampling, black-box ONNX generators, latents.
 export {
   importTeacherFile,
   importTeacherWeights,
@@ -27,6 +27,17 @@ export {
   type SampleBatch,
   type SamplerOptions,
 } from './sampler.ts';
+export {
+  checkOnnxGenerator,
+  matchDeclaration,
+  OnnxGeneratorError,
+  OnnxGeneratorSampler,
+  readOnnxGeneratorSignature,
+  type OnnxGeneratorCheck,
+  type OnnxGeneratorSignature,
+  type OnnxSampleBatch,
+  type OnnxSamplerOptions,
+} from './onnx-generator.ts';
 export { latentFromSeed, portableLn, sampleLatents, SeededRandom, STREAM } from './rng.ts';
 export {
   CONFIG_F_256,

@@ -54,10 +54,10 @@ export async function writeCheckpoint(path: string, ckpt: TrainCheckpoint, shape
 }
 
 /**
- * Reads a checkpoint for `program`, checking that it holds exactly the program's parameters and optimizer state with
- * the right shapes; every problem found is listed in one `CheckpointError`.
+ * Reads a checkpoint for `program` (and the `companions` saved with it), checking that it holds exactly their
+ * parameters and optimizer state with the right shapes; every problem found is listed in one `CheckpointError`.
  */
-export async function readCheckpoint(path: string, program: TrainProgram): Promise<TrainCheckpoint> {
+export async function readCheckpoint(path: string, program: TrainProgram, companions: readonly TrainProgram[] = []): Promise<TrainCheckpoint> {
   let file: Safetensors;
   try {
     file = await readSafetensorsFile(path);
@@ -78,11 +78,18 @@ export async function readCheckpoint(path: string, program: TrainProgram): Promi
   }
   const clip = meta.clip_grad_norm === undefined || meta.clip_grad_norm === '' ? null : Number(meta.clip_grad_norm);
 
-  const expected = new Map<string, readonly number[]>([
-    ...program.params.map((p) => [p.name, p.shape] as const),
-    ...program.slots.map((s) => [s.input, s.shape] as const),
-  ]);
+  const programs = [program, ...companions];
   const problems: string[] = [];
+  const expected = new Map<string, readonly number[]>();
+  const expect = (name: string, shape: readonly number[]): void => {
+    const seen = expected.get(name);
+    if (seen && seen.join(',') !== shape.join(',')) problems.push(`programs disagree on the shape of "${name}"`);
+    expected.set(name, shape);
+  };
+  for (const p of programs) {
+    for (const param of p.params) expect(param.name, param.shape);
+    for (const s of p.slots) expect(s.input, s.shape);
+  }
   const missing = [...expected.keys()].filter((n) => !file.has(n));
   if (missing.length > 0) problems.push(`missing tensors: ${missing.join(', ')}`);
   const unexpected = file.names().filter((n) => !expected.has(n));
@@ -95,8 +102,8 @@ export async function readCheckpoint(path: string, program: TrainProgram): Promi
   }
   if (problems.length > 0) fail(`does not fit graph "${program.graph.name}": ${problems.join('; ')}`);
 
-  const weights = new Map(program.params.map((p) => [p.name, file.float32(p.name)]));
-  const slots = new Map(program.slots.map((s) => [s.input, file.float32(s.input)]));
+  const weights = new Map(programs.flatMap((q) => q.params.map((p) => [p.name, file.float32(p.name)] as const)));
+  const slots = new Map(programs.flatMap((q) => q.slots.map((s) => [s.input, file.float32(s.input)] as const)));
   return {
     step,
     graph: meta.graph ?? '',

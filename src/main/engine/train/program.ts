@@ -18,6 +18,8 @@ export interface TrainProgramSpec {
   clipGradNorm?: number;
   /** Parameters to train (default all); the others are fed unchanged every step. */
   trainable?: readonly string[];
+  /** Declared outputs also computed by every step and returned with it (e.g. the prediction, for a second program). */
+  fetch?: readonly string[];
 }
 
 /** A graph input the caller feeds every step. */
@@ -54,6 +56,8 @@ export interface TrainProgram {
   /** Output name of the gradient norm (when clipping). */
   readonly gradNormOutput: string | null;
   readonly forwardOutputs: readonly string[];
+  /** Declared outputs every step also returns (see `TrainProgramSpec.fetch`). */
+  readonly fetchOutputs: readonly string[];
   /** The forward net alone, parameters as inputs (previews during training). */
   forwardModel(): Uint8Array;
   /** The forward net alone with `values` baked in as initializers: the deployable model. */
@@ -90,6 +94,9 @@ export function compileTrainProgram(spec: TrainProgramSpec): TrainProgram {
   if (spec.forwardOutputs.length === 0 || missing.length > 0) {
     throw new Error(`compileTrainProgram: forward outputs ${JSON.stringify(missing)} are not declared outputs of graph "${g.name}"`);
   }
+  const fetchOutputs = [...(spec.fetch ?? [])];
+  const undeclared = fetchOutputs.filter((n) => !declared.has(n));
+  if (undeclared.length > 0) throw new Error(`compileTrainProgram: fetched outputs ${JSON.stringify(undeclared)} are not declared outputs of graph "${g.name}"`);
   const known = new Set(g.params.map((p) => p.name));
   const unknown = (spec.trainable ?? []).filter((n) => !known.has(n));
   if (unknown.length > 0) throw new Error(`compileTrainProgram: no parameters named ${unknown.join(', ')}`);
@@ -112,7 +119,7 @@ export function compileTrainProgram(spec: TrainProgramSpec): TrainProgram {
     termOutputs[name] = termOutput(name);
     g.output(termOutput(name), t);
   }
-  const trainingOutputs = [LOSS_OUTPUT, ...Object.values(termOutputs), ...opt.outputs];
+  const trainingOutputs = [LOSS_OUTPUT, ...Object.values(termOutputs), ...fetchOutputs, ...opt.outputs];
   const model = g.toModelBytes({ params: 'inputs', outputs: trainingOutputs });
   const forwardOutputs = [...spec.forwardOutputs];
   return {
@@ -127,6 +134,7 @@ export function compileTrainProgram(spec: TrainProgramSpec): TrainProgram {
     termOutputs,
     gradNormOutput: opt.gradNorm,
     forwardOutputs,
+    fetchOutputs,
     forwardModel: () => g.toModelBytes({ params: 'inputs', outputs: forwardOutputs }),
     exportForward: (values) => g.toModelBytes({ params: 'initializers', values, outputs: forwardOutputs }),
   };

@@ -18,6 +18,8 @@ export interface StepResult {
   terms: Record<string, number>;
   /** Global gradient norm before clipping (when the program clips). */
   gradNorm: number | null;
+  /** The program's fetched outputs (`TrainProgramSpec.fetch`), by name. */
+  fetched: Record<string, ort.Tensor>;
   /** Wall time of the session run. */
   ms: number;
 }
@@ -69,7 +71,9 @@ export class Trainer {
     this.#steps = init.step;
     for (const p of program.params) this.#shapes.set(p.name, p.shape);
     for (const s of program.slots) this.#shapes.set(s.input, s.shape);
-    for (const [name, data] of [...init.weights, ...init.slots]) this.#state.set(name, tensorOf(data, this.#shapes.get(name)!));
+    // A checkpoint shared with companion programs holds their tensors too: take this program's own.
+    for (const p of program.params) this.#state.set(p.name, tensorOf(init.weights.get(p.name)!, p.shape));
+    for (const s of program.slots) this.#state.set(s.input, tensorOf(init.slots.get(s.input)!, s.shape));
     const stateNames = new Set([...this.#state.keys(), LR_INPUT, STEP_INPUT]);
     this.#batchNames = session.inputNames.filter((n) => !stateNames.has(n));
     const known = new Set(program.batch.map((b) => b.name));
@@ -86,12 +90,24 @@ export class Trainer {
     return new Trainer(program, session, sessionOptions, { step: 0, weights, slots });
   }
 
-  /** Continues training from a checkpoint written by `saveCheckpoint` for the same program. */
-  static async resume(program: TrainProgram, path: string, options: { session?: CreateSessionOptions } = {}): Promise<{ trainer: Trainer; checkpoint: TrainCheckpoint }> {
-    const checkpoint = await readCheckpoint(path, program);
+  /**
+   * Continues training from a checkpoint written by `saveCheckpoint` for the same program (and the same
+   * `companions`, when it was saved with some; restore those from the returned checkpoint with {@link Trainer.restore}).
+   */
+  static async resume(
+    program: TrainProgram,
+    path: string,
+    options: { session?: CreateSessionOptions; companions?: readonly TrainProgram[] } = {},
+  ): Promise<{ trainer: Trainer; checkpoint: TrainCheckpoint }> {
+    const checkpoint = await readCheckpoint(path, program, options.companions ?? []);
+    return { trainer: await Trainer.restore(program, checkpoint, options), checkpoint };
+  }
+
+  /** A trainer for `program` at the step, weights and optimizer state of an already read checkpoint. */
+  static async restore(program: TrainProgram, checkpoint: TrainCheckpoint, options: { session?: CreateSessionOptions } = {}): Promise<Trainer> {
     const sessionOptions = options.session ?? {};
     const session = await createSession(program.model, sessionOptions);
-    return { trainer: new Trainer(program, session, sessionOptions, checkpoint), checkpoint };
+    return new Trainer(program, session, sessionOptions, checkpoint);
   }
 
   /** Steps taken so far. */
@@ -121,7 +137,22 @@ export class Trainer {
     this.#steps = step;
     const terms = Object.fromEntries(Object.entries(this.program.termOutputs).map(([name, o]) => [name, scalarOf(out[o])]));
     const gradNorm = this.program.gradNormOutput === null ? null : scalarOf(out[this.program.gradNormOutput]);
-    return { step, loss, terms, gradNorm, ms };
+    const fetched = Object.fromEntries(this.program.fetchOutputs.map((name) => [name, out[name]!]));
+    return { step, loss, terms, gradNorm, fetched, ms };
+  }
+
+  /**
+   * Replaces the values of frozen parameters (ones the optimizer does not update), e.g. a discriminator's weights
+   * that a second trainer keeps training. Refuses trainable or unknown names and wrong sizes.
+   */
+  setFrozenParams(values: ReadonlyMap<string, Float32Array>): void {
+    const params = new Map(this.program.params.map((p) => [p.name, p]));
+    for (const [name, data] of values) {
+      const p = params.get(name);
+      if (!p || p.isTrainable) throw new Error(`Trainer.setFrozenParams: "${name}" is not a frozen parameter of graph "${this.program.graph.name}"`);
+      if (data.length !== p.shape.reduce((a, b) => a * b, 1)) throw new Error(`Trainer.setFrozenParams: "${name}" has ${data.length} values for shape [${p.shape.join(',')}]`);
+      this.#state.set(name, tensorOf(data, p.shape));
+    }
   }
 
   /** Current parameter values by name (copies). */
@@ -153,8 +184,20 @@ export class Trainer {
     return this.program.exportForward(await this.weights());
   }
 
-  /** Writes weights, optimizer state, step and `config` (any JSON value) as a .safetensors checkpoint. */
-  async saveCheckpoint(path: string, config: unknown = null): Promise<void> {
+  /**
+   * Writes weights, optimizer state, step and `config` (any JSON value) as a .safetensors checkpoint; the weights and
+   * optimizer state of `companions` (trainers run in step with this one) go into the same file.
+   */
+  async saveCheckpoint(path: string, config: unknown = null, companions: readonly Trainer[] = []): Promise<void> {
+    const weights = await this.weights();
+    const slots = await this.optimizerState();
+    const shapes = new Map(this.#shapes);
+    for (const c of companions) {
+      if (c.stepsDone !== this.#steps) throw new Error(`Trainer.saveCheckpoint: companion "${c.program.graph.name}" is at step ${c.stepsDone}, this trainer at ${this.#steps}`);
+      for (const [name, data] of await c.weights()) weights.set(name, data);
+      for (const [name, data] of await c.optimizerState()) slots.set(name, data);
+      for (const [name, shape] of c.#shapes) shapes.set(name, shape);
+    }
     await writeCheckpoint(
       path,
       {
@@ -162,11 +205,11 @@ export class Trainer {
         graph: this.program.graph.name,
         optimizer: this.program.optimizer,
         clipGradNorm: this.program.clipGradNorm,
-        weights: await this.weights(),
-        slots: await this.optimizerState(),
+        weights,
+        slots,
         config,
       },
-      this.#shapes,
+      shapes,
     );
   }
 

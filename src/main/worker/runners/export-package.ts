@@ -1,22 +1,39 @@
-// The `export-package` job: writes a .fxpkg from a model (measuring its speed) and records it in the exports table.
+// The `export-package` job: writes a .fxpkg from a model or a run's checkpoint (measuring its speed) and records it.
 import type { ExportInfo, ExportPackageParams } from '../../../shared/export/types.ts';
+import { runSource } from '../../export/run-source.ts';
 import { plainModelSource } from '../../export/source.ts';
 import { ExportStore } from '../../export/store.ts';
 import { STUDIO_VERSION } from '../../export/version.ts';
-import { writePackage } from '../../export/writer.ts';
+import { writePackage, type PackageSource } from '../../export/writer.ts';
 import type { JobRunner } from '../runtime.ts';
 
 /** Builds the package in this worker (ONNX Runtime blocks its thread), then records it. */
 export const runExportPackage: JobRunner<ExportPackageParams, ExportInfo> = async (ctx) => {
   const { params } = ctx;
-  const source = await plainModelSource({
-    modelPath: params.source.modelPath,
-    previewPaths: params.source.previewPaths,
-    name: params.name,
-    description: params.description,
-    colorOrder: params.colorOrder,
-    valueRange: params.valueRange,
-  });
+  const { source: from } = params;
+  let source: PackageSource;
+  let run: { runId: number; checkpoint: string } | null = null;
+  if (from.kind === 'run') {
+    ctx.progress(0, 1, `reading run ${from.runId}`);
+    const { db, blobs } = ctx.open();
+    const made = await runSource(db, blobs, {
+      runId: from.runId,
+      checkpointStep: from.checkpointStep,
+      name: params.name,
+      description: params.description,
+    });
+    source = made;
+    run = { runId: made.runId, checkpoint: made.checkpoint.sha };
+  } else {
+    source = await plainModelSource({
+      modelPath: from.modelPath,
+      previewPaths: from.previewPaths,
+      name: params.name,
+      description: params.description,
+      colorOrder: params.colorOrder,
+      valueRange: params.valueRange,
+    });
+  }
   const written = await writePackage(source, {
     out: params.out,
     fp16: params.fp16,
@@ -27,8 +44,8 @@ export const runExportPackage: JobRunner<ExportPackageParams, ExportInfo> = asyn
   return new ExportStore(ctx.open().db).add({
     name: written.manifest.name,
     description: written.manifest.description,
-    runId: null,
-    checkpoint: null,
+    runId: run?.runId ?? null,
+    checkpoint: run?.checkpoint ?? null,
     path: written.path,
     size: written.size,
     sha256: written.sha256,

@@ -2,17 +2,25 @@
 import type { DeviceReport, JobInfo, JobKind, JobStatus, ProviderName } from '../../../shared/contract.ts';
 import type { ImportReport } from '../../../shared/datasets/types.ts';
 import type { TeacherInfo, TeacherPreviewResult, TeacherSampleResult } from '../../../shared/teachers/types.ts';
-import type { ExportInfo, PackageSummary } from '../../../shared/export/types.ts';
+import type { ExportEstimate, ExportInfo, PackageSummary } from '../../../shared/export/types.ts';
+import type { StudentTrainResult } from '../../../shared/student/types.ts';
+import type { ClipModelInfo, EffectPairsResult, EffectPreviewResult, RelevanceResult } from '../../../shared/effects/types.ts';
 
 /** What each job kind is called in the UI. */
 export const JOB_KIND_LABELS: Readonly<Record<JobKind, string>> = {
   'device-check': 'Device check',
+  'clip-import': 'CLIP import',
+  'effects-relevance': 'Channel relevance',
+  'effects-preview': 'Edit preview',
+  'effects-pairs': 'Generate pairs',
   'dataset-import': 'Dataset import',
   'teacher-import': 'Teacher import',
   'teacher-preview': 'Teacher samples',
   'teacher-sample': 'Save samples as dataset',
   'export-package': 'Export package',
   'export-verify': 'Verify package',
+  'export-estimate': 'Measure export',
+  'student-train': 'Train student',
 };
 
 /** What each job status is called in the UI. */
@@ -68,7 +76,7 @@ export function jobResultSummary(job: JobInfo): string | null {
     }
     case 'teacher-import': {
       const t = job.result as TeacherInfo;
-      return `Teacher "${t.name}": ${t.architecture.resolution}×${t.architecture.resolution}, ${t.parameterCount.toLocaleString()} parameters`;
+      return `Teacher "${t.name}": ${t.resolution}×${t.resolution}, ${t.parameterCount.toLocaleString()} parameters${t.styleSpace ? '' : ' (ONNX generator)'}`;
     }
     case 'teacher-preview': {
       const r = job.result as TeacherPreviewResult;
@@ -85,6 +93,31 @@ export function jobResultSummary(job: JobInfo): string | null {
     case 'export-verify': {
       const s = job.result as PackageSummary;
       return `${s.ok ? 'Verified' : 'Refused'}: ${s.path}`;
+    }
+    case 'export-estimate': {
+      const e = job.result as ExportEstimate;
+      return `${e.fp32Bytes.toLocaleString()} bytes (fp16 ${e.fp16Bytes.toLocaleString()}) · ${e.medianMs.toFixed(1)} ms per frame on ${e.provider}`;
+    }
+    case 'clip-import': {
+      const c = job.result as ClipModelInfo;
+      return `CLIP model "${c.name}": ${c.dim}-d embeddings, ${c.imageSize.width}×${c.imageSize.height} images`;
+    }
+    case 'effects-relevance': {
+      const r = job.result as RelevanceResult;
+      return `Relevance of ${r.channels.toLocaleString()} channels over ${r.images} images (${PROVIDER_LABELS[r.provider]})`;
+    }
+    case 'effects-preview': {
+      const r = job.result as EffectPreviewResult;
+      return `${r.images.length} seeds edited; ${r.touched} of ${r.channels} channels moved (${PROVIDER_LABELS[r.provider]})`;
+    }
+    case 'effects-pairs': {
+      const r = job.result as EffectPairsResult;
+      return `${r.count} pairs saved as dataset "${r.datasetName}" (${PROVIDER_LABELS[r.provider]})`;
+    }
+    case 'student-train': {
+      const r = job.result as StudentTrainResult;
+      const best = r.best ? ` · best ${r.best.psnr.toFixed(2)} dB PSNR at step ${r.best.step}` : '';
+      return `Run ${r.runId}: ${r.steps.toLocaleString()} steps on ${r.provider}${best}${r.stoppedEarly ? ' (stopped early)' : ''}`;
     }
   }
 }

@@ -2,6 +2,7 @@
 import type { JobInfo, Result, StudioApi, StudioError } from '../../../shared/contract.ts';
 import {
   MAX_TEACHER_PREVIEW,
+  type OnnxTeacherDeclaration,
   type TeacherInfo,
   type TeacherPreviewResult,
   type TeacherSampleResult,
@@ -29,6 +30,8 @@ export class TeachersState {
   sampleJobId = $state<string | null>(null);
 
   readonly selected = $derived(this.teachers.find((t) => t.id === this.selectedId) ?? null);
+  /** ψ the grid and "save as dataset" use: the slider's, or exactly 1 for a black-box ONNX teacher (no truncation). */
+  readonly effectivePsi = $derived(this.selected?.styleSpace === false ? 1 : this.psi);
   readonly importJob = $derived(this.#job(this.importJobId));
   readonly previewJob = $derived(this.#job(this.previewJobId));
   readonly sampleJob = $derived(this.#job(this.sampleJobId));
@@ -91,9 +94,10 @@ export class TeachersState {
     this.select(result.value.id);
   }
 
-  /** Queues the import of a .safetensors file on the studio's machine. */
-  async startImport(path: string, name: string): Promise<void> {
-    const result = await this.#api.invoke('teachers:import', { path: path.trim(), name: name.trim() });
+  /** Queues the import of a .safetensors file, or of an .onnx generator with its declared I/O, on the studio's machine. */
+  async startImport(path: string, name: string, onnx?: OnnxTeacherDeclaration): Promise<void> {
+    const request = { path: path.trim(), name: name.trim() };
+    const result = await this.#api.invoke('teachers:import', onnx === undefined ? request : { ...request, onnx });
     if (this.#ok(result, 'Could not start the import')) this.importJobId = result.value.id;
   }
 
@@ -101,7 +105,7 @@ export class TeachersState {
   async render(): Promise<void> {
     if (this.selectedId === null) return;
     const seeds = Array.from({ length: Math.min(GRID_SIZE, MAX_TEACHER_PREVIEW) }, (_, i) => this.seed + i);
-    const result = await this.#jobs.start({ kind: 'teacher-preview', params: { teacherId: this.selectedId, seeds, psi: this.psi } });
+    const result = await this.#jobs.start({ kind: 'teacher-preview', params: { teacherId: this.selectedId, seeds, psi: this.effectivePsi } });
     if (this.#ok(result, 'Could not render samples')) this.previewJobId = result.value.id;
   }
 
@@ -111,7 +115,7 @@ export class TeachersState {
     const result = await this.#api.invoke('teachers:sample', {
       teacherId: this.selectedId,
       count,
-      psi: this.psi,
+      psi: this.effectivePsi,
       seed: this.seed,
       datasetName: datasetName.trim(),
     });

@@ -1,0 +1,58 @@
+// `effects-studio clip import | list` and `effect relevance | pairs`, run as the real command (bin/effects-studio.js).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { byteLevelVocabulary, writeTinyClip } from '../../../src/main/engine/clip/index.ts';
+import { makeTempDir } from '../core/temp-dir.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
+const tmp = makeTempDir();
+afterAll(() => tmp.cleanup());
+
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, EFFECTS_STUDIO_HOME: join(tmp.dir, 'home') } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('effects-studio clip and effect', () => {
+  it('imports a CLIP folder, measures relevance and writes a pairs dataset; refuses pairs before relevance and bad values', async () => {
+    await writeTinyClip(join(tmp.dir, 'clip'), byteLevelVocabulary());
+    expect((await cli(['teacher', 'make-tiny', '--out', 'tiny.safetensors'])).code).toBe(0);
+    expect((await cli(['teacher', 'import', 'tiny.safetensors', '--name', 'Tiny'])).code).toBe(0);
+
+    const imported = await cli(['clip', 'import', 'clip', '--name', 'Tiny CLIP']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ name: 'Tiny CLIP', dim: 32, layout: 'towers', sourceDir: join(tmp.dir, 'clip') });
+    const listed = await cli(['clip', 'list']);
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((c) => c.name)).toEqual(['Tiny CLIP']);
+
+    const pairs = ['effect', 'pairs', '--teacher', 'Tiny', '--clip', 'Tiny CLIP', '--target', 'a face with a white beard', '--beta', '0', '--count', '3', '--dataset', 'Beards'];
+    const early = await cli(pairs);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toContain('no channel relevance under CLIP model "Tiny CLIP" yet');
+
+    const badAlpha = await cli([...pairs, '--alpha', '12']);
+    expect(badAlpha.code).not.toBe(0);
+    expect(badAlpha.stderr).toContain('α must be a number in [-10, 10], got "12"');
+
+    const relevance = await cli(['effect', 'relevance', '--teacher', 'Tiny', '--clip', 'Tiny CLIP', '--images', '2', '--stats', '64']);
+    expect(relevance.code, relevance.stderr).toBe(0);
+    expect(JSON.parse(relevance.stdout)).toMatchObject({ images: 2, channels: 208, dim: 32, provider: 'cpu' });
+    expect(relevance.stderr).toContain('Channel directions: 208 of 208 channels');
+
+    const made = await cli(pairs);
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout)).toMatchObject({ datasetName: 'Beards', count: 3, touched: 208 });
+    const again = await cli(pairs);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('Beards');
+  });
+});
