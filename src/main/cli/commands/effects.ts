@@ -1,4 +1,4 @@
-// `effects-studio clip …`, `effect …` and `pairs …`: import CLIP folders, measure relevance, write pairs datasets or shards and merge shards, headless.
+// `effects-studio clip …`, `relevance`, `edit preview` and `pairs …`: CLIP folders, relevance, preview grids, pairs datasets or shards and their merge, headless.
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
@@ -8,6 +8,8 @@ import {
   DEFAULT_BETA,
   MAX_EFFECT_PAIRS,
   MAX_PAIR_SHARDS,
+  MAX_PREVIEW_ALPHAS,
+  MAX_PREVIEW_SEEDS,
   MAX_RELEVANCE_IMAGES,
   MAX_RELEVANCE_STATS,
   type PairShard,
@@ -70,8 +72,25 @@ function findClip(studio: Studio, name: string): StoredClip {
 function onlyClipOf(studio: Studio, teacher: TeacherInfo): StoredClip {
   const measured = studio.effects.store.relevanceOf(teacher.id).map((r) => studio.effects.store.getClip(r.clipId));
   if (measured.length === 1) return measured[0]!;
-  if (measured.length === 0) throw new Error(`teacher "${teacher.name}" has no channel relevance under any CLIP model yet; run \`effect relevance\` first`);
+  if (measured.length === 0) throw new Error(`teacher "${teacher.name}" has no channel relevance under any CLIP model yet; run \`relevance\` first`);
   throw new Error(`teacher "${teacher.name}" has relevance tables under ${measured.map((c) => `"${c.name}"`).join(', ')}: pick one with --clip`);
+}
+
+/** A comma-separated list of at most `most` numbers in [min, max]. */
+function numberListIn(min: number, max: number, what: string, most: number): (value: string) => number[] {
+  return (value) => {
+    const parts = value.split(',');
+    if (parts.length > most) throw new InvalidArgumentError(`at most ${most} values of ${what}, got ${parts.length}`);
+    return parts.map((part) => numberIn(min, max, what)(part));
+  };
+}
+
+/** The named CLIP model, or the only one stored. */
+function clipOrOnly(studio: Studio, name: string | undefined): StoredClip {
+  if (name !== undefined) return findClip(studio, name);
+  const clips = studio.effects.store.listClips();
+  if (clips.length !== 1) throw new Error(clips.length === 0 ? 'no CLIP model is stored yet; run `clip import` first' : 'several CLIP models are stored: pick one with --clip');
+  return clips[0]!;
 }
 
 /** Parses `I/N` (shard I of N). */
@@ -86,7 +105,7 @@ function parseShard(value: string): PairShard {
 
 const DATA_DIR = ['--data-dir <dir>', 'data folder (default: $EFFECTS_STUDIO_HOME or the platform default)'] as const;
 
-/** Adds `clip import | list`, `effect relevance | pairs`, `pairs [make] | merge` and `bench effects` to the program. */
+/** Adds `clip import | list`, `relevance`, `edit preview`, `pairs [make] | merge` and `bench effects` to the program. */
 export function registerEffectsCommands(program: Command, bench: Command): void {
   const clip = program.command('clip').description('CLIP models (Hugging Face ONNX exports): import, list');
   clip
@@ -107,57 +126,54 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
       printJson(await withStudio(opts.dataDir, async (studio) => studio.effects.listClips()));
     });
 
-  const effect = program.command('effect').description('edits from text prompts (StyleCLIP global directions): relevance, pairs');
-  effect
+  program
     .command('relevance')
     .description("measure a teacher's per-channel CLIP directions under a CLIP model and keep them (done once per teacher and model)")
     .requiredOption('--teacher <name>', 'a stored teacher')
-    .requiredOption('--clip <name>', 'a stored CLIP model')
+    .option('--clip <name>', 'a stored CLIP model (default: the only one)')
     .option('--images <n>', 'images the directions are averaged over', intIn(1, MAX_RELEVANCE_IMAGES), 100)
     .option('--stats <n>', 'latents the per-channel σ is taken over', intIn(2, MAX_RELEVANCE_STATS), 100_000)
     .option(...DATA_DIR)
-    .action(async (opts: { teacher: string; clip: string; images: number; stats: number; dataDir?: string }) => {
+    .action(async (opts: { teacher: string; clip?: string; images: number; stats: number; dataDir?: string }) => {
       const { computeRelevanceTable } = await import('../../effects/edits.ts');
       const result = await withStudio(opts.dataDir, (studio) => {
         const teacher = findTeacher(studio, opts.teacher);
-        const params = { teacherId: teacher.id, clipId: findClip(studio, opts.clip).id, images: opts.images, statsSamples: opts.stats };
+        const params = { teacherId: teacher.id, clipId: clipOrOnly(studio, opts.clip).id, images: opts.images, statsSamples: opts.stats };
+        studio.effects.checkRelevance(params);
         return computeRelevanceTable(studio.blobs, studio.effects.store, teacher, params, { progress });
       });
       printJson(result);
     });
-  effect
-    .command('pairs')
-    .description("write N (original, edited) pairs of a prompt's edit, seeds S … S+N−1, as a new pairs dataset")
-    .requiredOption('--teacher <name>', 'a stored teacher with a relevance table under --clip')
-    .requiredOption('--clip <name>', 'a stored CLIP model')
+
+  const edit = program.command('edit').description('edits from text prompts (StyleCLIP global directions)');
+  edit
+    .command('preview')
+    .description('render seeds unedited and edited at each α into one PNG grid (a row per seed), and keep the prompt for `pairs --prompt`')
+    .requiredOption('--teacher <name>', 'a stored teacher with a relevance table')
+    .option('--clip <name>', 'a stored CLIP model (default: the only one with a relevance table for the teacher)')
     .requiredOption('--target <text>', 'what the faces should become, e.g. "a smiling face"')
     .option('--neutral <text>', 'the neutral text', 'a face')
-    .option('--alpha <α>', `strength in [${ALPHA_RANGE.join(', ')}]`, numberIn(ALPHA_RANGE[0], ALPHA_RANGE[1], 'α'), DEFAULT_ALPHA)
+    .option('--alpha <α>', `strength in [${ALPHA_RANGE.join(', ')}]; repeat as a,b,c for a strength sweep`, numberListIn(ALPHA_RANGE[0], ALPHA_RANGE[1], 'α', MAX_PREVIEW_ALPHAS), [DEFAULT_ALPHA])
     .option('--beta <β>', `disentanglement threshold in [${BETA_RANGE.join(', ')}]`, numberIn(BETA_RANGE[0], BETA_RANGE[1], 'β'), DEFAULT_BETA)
+    .option('--seeds <list>', `up to ${MAX_PREVIEW_SEEDS} seeds, e.g. 0,1,2,3`, numberListIn(0, Number.MAX_SAFE_INTEGER, 'a seed', MAX_PREVIEW_SEEDS), [0, 1, 2, 3])
     .option('--psi <ψ>', 'truncation ψ in [-2, 2]', numberIn(-2, 2, 'ψ'), 0.7)
-    .option('--seed <s>', 'first seed', intIn(0, Number.MAX_SAFE_INTEGER - MAX_EFFECT_PAIRS), 0)
-    .requiredOption('--count <n>', 'number of pairs', intIn(1, MAX_EFFECT_PAIRS))
-    .requiredOption('--dataset <name>', 'name of the new pairs dataset')
+    .requiredOption('--out <file>', 'the PNG grid to write')
     .option(...DATA_DIR)
     .action(
-      async (opts: { teacher: string; clip: string; target: string; neutral: string; alpha: number; beta: number; psi: number; seed: number; count: number; dataset: string; dataDir?: string }) => {
-        const { generatePairs } = await import('../../effects/edits.ts');
-        const result = await withStudio(opts.dataDir, (studio) => {
+      async (opts: { teacher: string; clip?: string; target: string; neutral: string; alpha: number[]; beta: number; seeds: number[]; psi: number; out: string; dataDir?: string }) => {
+        const { renderEffectPreview } = await import('../../effects/edits.ts');
+        const { previewGridPng } = await import('../../effects/preview-grid.ts');
+        const { writeFile } = await import('node:fs/promises');
+        if (!opts.seeds.every(Number.isSafeInteger)) throw new InvalidArgumentError(`seeds must be whole numbers, got ${opts.seeds.join(',')}`);
+        const result = await withStudio(opts.dataDir, async (studio) => {
           const teacher = findTeacher(studio, opts.teacher);
-          const params = {
-            teacherId: teacher.id,
-            clipId: findClip(studio, opts.clip).id,
-            target: opts.target,
-            neutral: opts.neutral,
-            alpha: opts.alpha,
-            beta: opts.beta,
-            psi: opts.psi,
-            seed: opts.seed,
-            count: opts.count,
-            datasetName: opts.dataset,
-          };
-          studio.effects.checkPairs(params);
-          return generatePairs(studio.blobs, studio.effects.store, studio.datasets.store, teacher, params, { progress });
+          const clip = opts.clip === undefined ? onlyClipOf(studio, teacher) : findClip(studio, opts.clip);
+          const params = { teacherId: teacher.id, clipId: clip.id, target: opts.target, neutral: opts.neutral, beta: opts.beta, seeds: opts.seeds, psi: opts.psi, alphas: opts.alpha };
+          studio.effects.checkPreview(params);
+          const preview = await renderEffectPreview(studio.blobs, studio.effects.store, teacher, params);
+          await writeFile(resolve(opts.out), await previewGridPng(studio.blobs, preview));
+          const prompt = studio.effects.savePrompt({ teacherId: teacher.id, target: opts.target, neutral: opts.neutral, alpha: opts.alpha[0]!, beta: opts.beta });
+          return { out: resolve(opts.out), prompt, touched: preview.touched, channels: preview.channels, seeds: opts.seeds, alphas: preview.alphas, provider: preview.provider };
         });
         printJson(result);
       },
