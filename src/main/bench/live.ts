@@ -9,7 +9,7 @@ import { decodePixels, fromPixels } from '../faces/pixels.ts';
 import { buildStudentGraph, countMacs, DEFAULT_STUDENT, STUDENT_INPUT, STUDENT_OUTPUT, studentForwardModel } from '../student/model.ts';
 import { BLAZEFACE } from '../../shared/faces/blazeface.ts';
 import type { PixelImage } from '../../shared/faces/warp.ts';
-import { copyImage, LivePipeline, type BlazeFaceOutputs, type RunDetector, type StudentRunner } from '../../shared/live/pipeline.ts';
+import { copyImage, DEFAULT_DETECT_EVERY, LivePipeline, type BlazeFaceOutputs, type RunDetector, type StudentRunner } from '../../shared/live/pipeline.ts';
 
 /** Options of {@link runLiveBench}. */
 export interface LiveBenchOptions {
@@ -81,10 +81,11 @@ async function backends(threads: number): Promise<Backend[]> {
   return list;
 }
 
-function summarize(values: number[]): { median: number; p90: number } {
+function summarize(values: number[]): { median: number; mean: number; p90: number } {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (v: number): number => Math.round(v * 100) / 100;
-  return { median: round(median(values)), p90: round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!) };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { median: round(median(values)), mean: round(mean), p90: round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!) };
 }
 
 async function benchBackend(b: Backend, frame: PixelImage, detectorModel: Uint8Array, studentModel: Uint8Array, frames: number): Promise<Record<string, unknown>> {
@@ -164,11 +165,12 @@ export async function runLiveBench(options: LiveBenchOptions = {}): Promise<Reco
     // Other work on the machine inflates every number; the 1-minute load average says how much there was.
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     frames,
+    detectEvery: DEFAULT_DETECT_EVERY,
     backends: results,
     fastest: fastest.backend,
     stages: {
       capture: 'copying the RGBA frame, what the page does after the browser decodes the camera (the Live HUD times the real read)',
-      detect: 'letterbox, BlazeFace, decoding, One Euro smoothing, FFHQ alignment and the aligned crop',
+      detect: `letterbox, BlazeFace, decoding, One Euro smoothing (BlazeFace on 1 frame in ${DEFAULT_DETECT_EVERY} while a face is tracked, as the Live page does), FFHQ alignment and the aligned crop`,
       student: 'crop to tensor, the student, tensor to crop',
       composite: 'feathered paste back into a copy of the frame',
     },

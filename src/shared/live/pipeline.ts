@@ -184,15 +184,28 @@ export function copyImage(image: PixelImage): PixelImage {
   return { data: new Uint8Array(image.data), width: image.width, height: image.height, channels: image.channels };
 }
 
+/** Frames per BlazeFace run while a face is tracked (the smoothed face carries over in between). */
+export const DEFAULT_DETECT_EVERY = 2;
+
 /** The whole per-frame pipeline with its tracking state: one per camera stream. */
 export class LivePipeline {
   readonly #detect: RunDetector;
   readonly #smoother = new DetectionSmoother();
+  readonly #detectEvery: number;
   #student: StudentRunner | null;
+  #lastFace: FaceDetection | null = null;
+  #sinceDetect = 0;
 
-  constructor(detect: RunDetector, student: StudentRunner | null) {
+  /**
+   * `detectEvery` k runs BlazeFace on every k-th frame while a face is tracked, keeping the smoothed face for the
+   * frames between; without a tracked face it detects on every frame so that a face is found at once.
+   */
+  constructor(detect: RunDetector, student: StudentRunner | null, options: { detectEvery?: number } = {}) {
+    const every = options.detectEvery ?? DEFAULT_DETECT_EVERY;
+    if (!Number.isInteger(every) || every < 1) throw new RangeError(`LivePipeline: detectEvery must be a whole number ≥ 1, got ${every}`);
     this.#detect = detect;
     this.#student = student;
+    this.#detectEvery = every;
   }
 
   /** Swaps the student (a newer checkpoint, another run) or removes it; tracking carries on. */
@@ -203,6 +216,7 @@ export class LivePipeline {
   /** Forgets the tracked face (a new camera, a mirror flip). */
   resetTracking(): void {
     this.#smoother.reset();
+    this.#lastFace = null;
   }
 
   /** Processes one frame taken at `time` seconds (any steady clock): {@link track}, {@link applyStudent}, {@link compositeFrame}. */
@@ -216,13 +230,18 @@ export class LivePipeline {
   /** Finds and smooths the face and makes its aligned crop (at the student's size, 256 without a student). */
   async track(frame: PixelImage, time: number): Promise<TrackedFace> {
     const t0 = performance.now();
-    const { image, letterbox } = letterboxFrame(frame);
-    const raw = await this.#detect(blazeFaceInput(image));
-    const found = postprocessBlazeFace(raw.scores, raw.regressors, letterbox)[0] ?? null;
-    const face = this.#smoother.next(found, time);
-    if (face === null) return { face, alignment: null, crop: null, detectMs: performance.now() - t0 };
+    const isDetecting = this.#lastFace === null || ++this.#sinceDetect >= this.#detectEvery;
+    let face = this.#lastFace;
+    if (isDetecting) {
+      this.#sinceDetect = 0;
+      const { image, letterbox } = letterboxFrame(frame);
+      const raw = await this.#detect(blazeFaceInput(image));
+      const found = postprocessBlazeFace(raw.scores, raw.regressors, letterbox)[0] ?? null;
+      face = this.#lastFace = this.#smoother.next(found, time);
+    }
+    if (face === null) return { face, alignment: null, crop: null, isDetected: isDetecting, detectMs: performance.now() - t0 };
     const { crop, alignment } = alignedFrameCrop(frame, face, this.#student?.size ?? 256);
-    return { face, alignment, crop, detectMs: performance.now() - t0 };
+    return { face, alignment, crop, isDetected: isDetecting, detectMs: performance.now() - t0 };
   }
 
   /** Runs the student on a crop (nothing without a crop or a student). */
@@ -241,6 +260,8 @@ export interface TrackedFace {
   face: FaceDetection | null;
   alignment: FaceAlignment | null;
   crop: PixelImage | null;
+  /** Whether BlazeFace ran on this frame (else the tracked face carried over). */
+  isDetected: boolean;
   /** Milliseconds of letterbox, detection, smoothing and cropping. */
   detectMs: number;
 }

@@ -7,6 +7,7 @@ import { blazeFaceModelPath } from '../../../src/main/faces/detector.ts';
 import { decodePixels } from '../../../src/main/faces/pixels.ts';
 import { buildStudentGraph, STUDENT_INPUT, STUDENT_OUTPUT, studentForwardModel } from '../../../src/main/student/model.ts';
 import { BLAZEFACE } from '../../../src/shared/faces/blazeface.ts';
+import type { FaceDetection } from '../../../src/shared/faces/types.ts';
 import type { PixelImage } from '../../../src/shared/faces/warp.ts';
 import {
   adaptStudentIo,
@@ -117,6 +118,28 @@ describe('adaptStudentIo', () => {
 });
 
 describe('LivePipeline', () => {
+  it('runs BlazeFace on every k-th frame while a face is tracked, and on every frame while none is', async () => {
+    const photo = await decodePixels(ASTRONAUT);
+    const blank: PixelImage = { data: new Uint8Array(photo.data.length).fill(128), width: photo.width, height: photo.height, channels: photo.channels };
+    let calls = 0;
+    const counted: RunDetector = async (input) => {
+      calls++;
+      return detect(input);
+    };
+    const pipeline = new LivePipeline(counted, null, { detectEvery: 3 });
+    const detected: boolean[] = [];
+    for (let i = 0; i < 7; i++) detected.push((await pipeline.track(photo, i / 30)).isDetected);
+    expect(detected).toEqual([true, false, false, true, false, false, true]);
+    expect(calls).toBe(3);
+    const faces: (FaceDetection | null)[] = [];
+    calls = 0;
+    pipeline.resetTracking();
+    for (let i = 0; i < 3; i++) faces.push((await pipeline.track(blank, 1 + i / 30)).face);
+    expect(faces).toEqual([null, null, null]);
+    expect(calls).toBe(3);
+    expect(() => new LivePipeline(counted, null, { detectEvery: 0 })).toThrow(/detectEvery must be a whole number ≥ 1, got 0/);
+  });
+
   it('crops the astronaut exactly as training crops are made', async () => {
     const photo = await decodePixels(ASTRONAUT);
     const pipeline = new LivePipeline(detect, null);
