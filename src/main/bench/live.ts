@@ -124,7 +124,7 @@ async function benchBackend(b: Backend, frame: PixelImage, detectorModel: Uint8A
       samples.composite.push(result.timings.composite);
       samples.endToEnd.push(t2 - t0);
     }
-    const stages = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)])) as Record<keyof typeof samples, { median: number; p90: number }>;
+    const stages = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)])) as Record<keyof typeof samples, ReturnType<typeof summarize>>;
     return {
       backend: b.backend,
       provider: b.provider,
