@@ -1,13 +1,11 @@
 // Headless entry point: every studio step as a command (`effects-studio <command>`), for GPU boxes without a display.
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { printJson, STUDIO_VERSION } from './cli-kit.ts';
 import { registerDatasetCommands } from './commands/dataset.ts';
 import { registerEffectsCommands } from './commands/effects.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerTeacherCommands } from './commands/teacher.ts';
 import { registerTrainCommands } from './commands/train.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -23,14 +21,10 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
 const program = new Command()
   .name('effects-studio')
   .description('Effects Studio: distil a StyleGAN2 + StyleCLIP teacher into a real-time face-effect student.')
-  .version(pkg.version);
+  .version(STUDIO_VERSION);
 
 program
   .command('devices')
@@ -67,7 +61,7 @@ program
       process.exit(1);
     }
     const dataDir = resolveDataDir({ dataDir: opts.dataDir });
-    const studio = await Studio.open({ dataDir, host: 'browser', version: pkg.version });
+    const studio = await Studio.open({ dataDir, host: 'browser', version: STUDIO_VERSION });
     const host = await startBrowserHost({
       studio,
       port: opts.port,

@@ -4,6 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { DatasetKind } from '../../../shared/datasets/types.ts';
 import type { Studio } from '../../services/studio.ts';
+import { DATA_DIR_OPTION, printJson, withStudio } from '../cli-kit.ts';
 
 const KINDS: readonly DatasetKind[] = ['photos', 'pairs', 'synthetic'];
 
@@ -16,24 +17,6 @@ function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Opens the studio on the data folder for one command and closes it after, whatever happens. */
-async function withStudio<T>(dataDir: string | undefined, fn: (studio: Studio) => Promise<T>): Promise<T> {
-  const { resolveDataDir } = await import('../../core/data-dir.ts');
-  const { Studio } = await import('../../services/studio.ts');
-  const { readFileSync } = await import('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const studio = await Studio.open({ dataDir: resolveDataDir({ dataDir }), host: 'browser', version: pkg.version });
-  try {
-    return await fn(studio);
-  } finally {
-    await studio.close();
-  }
 }
 
 function datasetByName(studio: Studio, name: string): number {

@@ -17,44 +17,7 @@ import {
 import type { TeacherInfo } from '../../../shared/teachers/types.ts';
 import type { StoredClip } from '../../effects/store.ts';
 import type { Studio } from '../../services/studio.ts';
-
-function intIn(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
-}
-
-function numberIn(min: number, max: number, what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${what} must be a number in [${min}, ${max}], got "${value}"`);
-    return n;
-  };
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function progress(step: number, total: number, message: string): void {
-  process.stderr.write(`[${step}/${total}] ${message}\n`);
-}
-
-/** Opens the studio on the data folder for one command and closes it after, whatever happens. */
-async function withStudio<T>(dataDir: string | undefined, fn: (studio: Studio) => Promise<T>): Promise<T> {
-  const { readFileSync } = await import('node:fs');
-  const { resolveDataDir } = await import('../../core/data-dir.ts');
-  const { Studio } = await import('../../services/studio.ts');
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const studio = await Studio.open({ dataDir: resolveDataDir({ dataDir }), host: 'browser', version: pkg.version });
-  try {
-    return await fn(studio);
-  } finally {
-    await studio.close();
-  }
-}
+import { DATA_DIR_OPTION, intIn, numberIn, printJson, printProgress, withStudio } from '../cli-kit.ts';
 
 function findTeacher(studio: Studio, name: string): TeacherInfo {
   const info = studio.teachers.store.find(name);
@@ -103,8 +66,6 @@ function parseShard(value: string): PairShard {
   return shard;
 }
 
-const DATA_DIR = ['--data-dir <dir>', 'data folder (default: $EFFECTS_STUDIO_HOME or the platform default)'] as const;
-
 /** Adds `clip import | list`, `relevance`, `edit preview`, `pairs [make] | merge` and `bench effects` to the program. */
 export function registerEffectsCommands(program: Command, bench: Command): void {
   const clip = program.command('clip').description('CLIP models (Hugging Face ONNX exports): import, list');
@@ -113,15 +74,15 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
     .description('check a CLIP ONNX export folder and copy it into the studio; prints the stored model as JSON')
     .argument('<folder>', 'folder with text_model.onnx + vision_model.onnx (or model.onnx) and the tokenizer files')
     .requiredOption('--name <name>', 'name to keep it under')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (folder: string, opts: { name: string; dataDir?: string }) => {
       const { importClip } = await import('../../effects/clip-store.ts');
-      printJson(await withStudio(opts.dataDir, (studio) => importClip(studio.effects.store, studio.blobs, { path: resolve(folder), name: opts.name }, progress)));
+      printJson(await withStudio(opts.dataDir, (studio) => importClip(studio.effects.store, studio.blobs, { path: resolve(folder), name: opts.name }, printProgress)));
     });
   clip
     .command('list')
     .description('print the stored CLIP models as JSON')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (opts: { dataDir?: string }) => {
       printJson(await withStudio(opts.dataDir, async (studio) => studio.effects.listClips()));
     });
@@ -133,14 +94,14 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
     .option('--clip <name>', 'a stored CLIP model (default: the only one)')
     .option('--images <n>', 'images the directions are averaged over', intIn(1, MAX_RELEVANCE_IMAGES), 100)
     .option('--stats <n>', 'latents the per-channel σ is taken over', intIn(2, MAX_RELEVANCE_STATS), 100_000)
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (opts: { teacher: string; clip?: string; images: number; stats: number; dataDir?: string }) => {
       const { computeRelevanceTable } = await import('../../effects/edits.ts');
       const result = await withStudio(opts.dataDir, (studio) => {
         const teacher = findTeacher(studio, opts.teacher);
         const params = { teacherId: teacher.id, clipId: clipOrOnly(studio, opts.clip).id, images: opts.images, statsSamples: opts.stats };
         studio.effects.checkRelevance(params);
-        return computeRelevanceTable(studio.blobs, studio.effects.store, teacher, params, { progress });
+        return computeRelevanceTable(studio.blobs, studio.effects.store, teacher, params, { progress: printProgress });
       });
       printJson(result);
     });
@@ -158,7 +119,7 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
     .option('--seeds <list>', `up to ${MAX_PREVIEW_SEEDS} seeds, e.g. 0,1,2,3`, numberListIn(0, Number.MAX_SAFE_INTEGER, 'a seed', MAX_PREVIEW_SEEDS), [0, 1, 2, 3])
     .option('--psi <ψ>', 'truncation ψ in [-2, 2]', numberIn(-2, 2, 'ψ'), 0.7)
     .requiredOption('--out <file>', 'the PNG grid to write')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(
       async (opts: { teacher: string; clip?: string; target: string; neutral: string; alpha: number[]; beta: number; seeds: number[]; psi: number; out: string; dataDir?: string }) => {
         const { renderEffectPreview } = await import('../../effects/edits.ts');
@@ -194,7 +155,7 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
     .option('--shard <I/N>', 'make only shard I of N (0 ≤ I < N)', parseShard)
     .option('--out <file>', 'write a shard file (zip: both PNGs per pair and a manifest) instead of a dataset')
     .option('--dataset <name>', 'name of the new pairs dataset')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (opts: { prompt: number; clip?: string; count: number; seed: number; psi: number; shard?: PairShard; out?: string; dataset?: string; dataDir?: string }) => {
       if ((opts.out === undefined) === (opts.dataset === undefined)) throw new InvalidArgumentError('give exactly one of --out FILE (a shard file) and --dataset NAME');
       const { generatePairs } = await import('../../effects/edits.ts');
@@ -206,11 +167,11 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
         const params = { teacherId: teacher.id, clipId: clip.id, target: prompt.target, neutral: prompt.neutral, alpha: prompt.alpha, beta: prompt.beta, psi: opts.psi, seed: opts.seed, count: opts.count };
         studio.effects.checkEdit(params);
         if (opts.out !== undefined) {
-          return writePairShard(studio.blobs, studio.effects.store, teacher, { ...params, shard: opts.shard ?? { index: 0, count: 1 } }, resolve(opts.out), { progress });
+          return writePairShard(studio.blobs, studio.effects.store, teacher, { ...params, shard: opts.shard ?? { index: 0, count: 1 } }, resolve(opts.out), { progress: printProgress });
         }
         const pairsParams = { ...params, datasetName: opts.dataset!, ...(opts.shard ? { shard: opts.shard } : {}) };
         studio.effects.checkPairs(pairsParams);
-        return generatePairs(studio.blobs, studio.effects.store, studio.datasets.store, teacher, pairsParams, { progress });
+        return generatePairs(studio.blobs, studio.effects.store, studio.datasets.store, teacher, pairsParams, { progress: printProgress });
       });
       printJson(result);
     });
@@ -219,7 +180,7 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
     .description('check the shard files of one pairs run (all N of them) and merge them into one new pairs dataset, as an unsharded run would have made it')
     .argument('<shards...>', 'shard files written by `pairs --shard I/N --out FILE`')
     .requiredOption('--dataset <name>', 'name of the new pairs dataset')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (files: string[], opts: { dataset: string; dataDir?: string }) => {
       const { mergePairShards } = await import('../../effects/shards.ts');
       const result = await withStudio(opts.dataDir, (studio) =>
@@ -227,7 +188,7 @@ export function registerEffectsCommands(program: Command, bench: Command): void 
           { blobs: studio.blobs, datasets: studio.datasets.store, teachers: studio.teachers.store, effects: studio.effects.store },
           files.map((f) => resolve(f)),
           opts.dataset,
-          { progress },
+          { progress: printProgress },
         ),
       );
       printJson(result);

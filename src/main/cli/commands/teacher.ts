@@ -12,6 +12,7 @@ import {
 } from '../../../shared/teachers/types.ts';
 import type { Studio } from '../../services/studio.ts';
 import type { TeacherGenerator } from '../../teachers/render.ts';
+import { DATA_DIR_OPTION, printJson, withStudio } from '../cli-kit.ts';
 
 /** ψ of `teacher sample` when none is given, for a StyleGAN2 teacher. */
 const DEFAULT_PSI = 0.7;
@@ -34,24 +35,6 @@ function parsePsi(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < -2 || n > 2) throw new InvalidArgumentError(`ψ must be a number in [-2, 2], got "${value}"`);
   return n;
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Opens the studio on the data folder for one command and closes it after, whatever happens. */
-async function withStudio<T>(dataDir: string | undefined, fn: (studio: Studio) => Promise<T>): Promise<T> {
-  const { readFileSync } = await import('node:fs');
-  const { resolveDataDir } = await import('../../core/data-dir.ts');
-  const { Studio } = await import('../../services/studio.ts');
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const studio = await Studio.open({ dataDir: resolveDataDir({ dataDir }), host: 'browser', version: pkg.version });
-  try {
-    return await fn(studio);
-  } finally {
-    await studio.close();
-  }
 }
 
 /**
@@ -151,7 +134,7 @@ export function registerTeacherCommands(program: Command): void {
     .option('--onnx-output <name>', 'ONNX generator: name of its image output [batch, 3, R, R]')
     .option('--onnx-range <range>', 'ONNX generator: value range of the image, -1,1 or 0,1', parseRange)
     .option('--onnx-resolution <r>', 'ONNX generator: output side, when the model leaves it open', parsePositive(MAX_ONNX_TEACHER_RESOLUTION))
-    .option('--data-dir <dir>', 'data folder (default: $EFFECTS_STUDIO_HOME or the platform default)')
+    .option(...DATA_DIR_OPTION)
     .action(async (file: string, opts: { name: string; dataDir?: string } & OnnxImportOptions) => {
       const onnx = onnxDeclaration(file, opts);
       const onProgress = (step: number, total: number, message: string): void => {

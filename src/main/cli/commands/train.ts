@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { JobInfo, Result } from '../../../shared/contract.ts';
-import { DEFAULT_TRAIN_PARAMS, TRAIN_LIMITS, TRAIN_PRESETS, type TrainPreset } from '../../../shared/student/config.ts';
+import { DEFAULT_ADVERSARIAL, DEFAULT_PERCEPTUAL, DEFAULT_TRAIN_PARAMS, TRAIN_LIMITS, TRAIN_PRESETS, type TrainPreset } from '../../../shared/student/config.ts';
 import type { RunDetail, RunInfo, StudentTrainParams, StudentTrainResult } from '../../../shared/student/types.ts';
 import type { Studio } from '../../services/studio.ts';
 
@@ -21,6 +21,50 @@ function parseSteps(value: string): number {
 function parsePreset(value: string): TrainPreset {
   if (value !== 'fast' && value !== 'quality') throw new InvalidArgumentError(`expected "fast" or "quality", got "${value}"`);
   return value;
+}
+
+function parseWeight(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
+
+function parseNames(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw new InvalidArgumentError(`expected comma-separated value names, got "${value}"`);
+  return names;
+}
+
+/** The loss flags of `train`. */
+interface LossFlags {
+  perceptual?: string;
+  perceptualOutputs?: string[];
+  perceptualWeight?: number;
+  adversarialWeight?: number;
+}
+
+/**
+ * Applies the loss flags over the settings: `--perceptual FILE` (with `--perceptual-outputs`) turns the perceptual
+ * term on with the config's or the default normalisation; `--perceptual-weight` and `--adversarial-weight` set the
+ * weights (the adversarial one turns that term on).
+ */
+function withLossFlags(base: StudentTrainParams, flags: LossFlags): StudentTrainParams {
+  const p = { ...base };
+  if (flags.perceptual !== undefined) {
+    const { modelSha256: _stored, ...from } = p.perceptual ?? { ...DEFAULT_PERCEPTUAL, range: [...DEFAULT_PERCEPTUAL.range], mean: [...DEFAULT_PERCEPTUAL.mean], std: [...DEFAULT_PERCEPTUAL.std], outputs: [] };
+    p.perceptual = { ...from, path: resolve(flags.perceptual) } as NonNullable<StudentTrainParams['perceptual']>;
+  }
+  if (flags.perceptualOutputs !== undefined || flags.perceptualWeight !== undefined) {
+    if (!p.perceptual) throw new Error('--perceptual-outputs and --perceptual-weight need --perceptual FILE (or a perceptual section in --config)');
+    p.perceptual = {
+      ...p.perceptual,
+      ...(flags.perceptualOutputs === undefined ? {} : { outputs: flags.perceptualOutputs }),
+      ...(flags.perceptualWeight === undefined ? {} : { weight: flags.perceptualWeight }),
+    };
+  }
+  if (p.perceptual && p.perceptual.outputs.length === 0) throw new Error('--perceptual needs --perceptual-outputs NAME[,NAME…]: the feature maps to compare');
+  if (flags.adversarialWeight !== undefined) p.adversarial = { ...DEFAULT_ADVERSARIAL, ...p.adversarial, weight: flags.adversarialWeight };
+  return p;
 }
 
 function parseRunId(value: string): number {
@@ -121,10 +165,14 @@ export function registerTrainCommands(program: Command, bench: Command): void {
     .option('--config <file>', 'JSON file with training settings (any subset; see DEFAULT_TRAIN_PARAMS)')
     .option('--preset <name>', 'fast or quality', parsePreset)
     .option('--steps <n>', 'optimizer steps (overrides the config or preset)', parseSteps)
+    .option('--perceptual <file>', 'add a perceptual loss through this frozen ONNX feature network')
+    .option('--perceptual-outputs <names>', 'comma-separated values of the feature network to compare (graph outputs or inner values)', parseNames)
+    .option('--perceptual-weight <w>', `weight of the perceptual term (default ${DEFAULT_PERCEPTUAL.weight})`, parseWeight)
+    .option('--adversarial-weight <w>', 'add a PatchGAN adversarial loss with this weight (a discriminator trains in alternation)', parseWeight)
     .option('--resume <job-id>', 'resume a paused or interrupted training job instead of starting one')
     .option('--data-dir <dir>', 'data folder (default: $EFFECTS_STUDIO_HOME or the platform default)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { dataset?: string; config?: string; preset?: TrainPreset; steps?: number; resume?: string; dataDir?: string; json?: boolean }) => {
+    .action(async (opts: { dataset?: string; config?: string; preset?: TrainPreset; steps?: number; resume?: string; dataDir?: string; json?: boolean } & LossFlags) => {
       const outcome = await withStudio(opts.dataDir, async (studio) => {
         let job: JobInfo;
         if (opts.resume !== undefined) {
@@ -135,7 +183,7 @@ export function registerTrainCommands(program: Command, bench: Command): void {
           const byName = studio.datasets.store.findDataset(ref);
           const datasetId = byName?.id ?? (/^\d+$/.test(ref) ? Number(ref) : null);
           if (datasetId === null) throw new Error(`no dataset named "${ref}"`);
-          job = valueOf<JobInfo>(await studio.handle('runs:start', [trainParamsFrom(datasetId, opts)]));
+          job = valueOf<JobInfo>(await studio.handle('runs:start', [withLossFlags(trainParamsFrom(datasetId, opts), opts)]));
         }
         process.stderr.write(`job ${job.id}: training\n`);
         return follow(studio, job);
