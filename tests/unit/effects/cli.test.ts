@@ -1,26 +1,16 @@
 // `effects-studio clip import | list`, `relevance`, `edit preview` and `pairs`, run as the real command (bin/effects-studio.js).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { byteLevelVocabulary, writeTinyClip } from '../../../src/main/engine/clip/index.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
 const tmp = makeTempDir();
 afterAll(() => tmp.cleanup());
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, EFFECTS_STUDIO_HOME: join(tmp.dir, 'home') } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: readonly string[]): Promise<CliResult> {
+  return runCli(args, { cwd: tmp.dir, home: join(tmp.dir, 'home') });
 }
 
 describe('effects-studio clip, relevance, edit preview and pairs', () => {

@@ -1,10 +1,8 @@
 // Pair shards: a run split over machines merges into exactly the unsharded run, and damaged or mismatched shards are refused.
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo, Result } from '../../../src/shared/contract.ts';
@@ -18,8 +16,8 @@ import { byteLevelVocabulary, writeTinyClip } from '../../../src/main/engine/cli
 import { forEachZipEntry, DEFAULT_LIMITS } from '../../../src/main/export/reader.ts';
 import { Studio } from '../../../src/main/services/studio.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
 const temp = makeTempDir();
 const dataDir = join(temp.dir, 'data');
 let studio: Studio;
@@ -184,16 +182,7 @@ describe('pair shards', () => {
     const prompt = value<PromptInfo>(await studio.handle('effects:save-prompt', [{ teacherId: teacher.id, target: run.target, neutral: run.neutral, alpha: run.alpha, beta: run.beta }]));
     await studio.close();
     isOpen = false;
-    const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args, '--data-dir', dataDir], { cwd: temp.dir });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    const cli = (args: string[]): Promise<CliResult> => runCli([...args, '--data-dir', dataDir], { cwd: temp.dir, home: dataDir });
     const make = ['pairs', '--prompt', String(prompt.id), '--count', '4', '--seed', '5'];
     const bad = await cli([...make, '--shard', '2/2', '--out', 'c.zip']);
     expect(bad.code).not.toBe(0);

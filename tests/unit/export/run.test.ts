@@ -1,9 +1,7 @@
 // Exporting a trained run: the manifest records where the student came from, previews are the run's validation
 // images, fp16 stays within tolerance, onnxruntime-web agrees with onnxruntime-node, and `export --run` works end to end.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +21,8 @@ import type { ExportEstimate, ExportPackageParams } from '../../../src/shared/ex
 import type { RunDetail } from '../../../src/shared/student/types.ts';
 import { fixtureParams, makeTrainedRun, PROMPT, type TrainedRun } from './run-fixture.ts';
 import { buildTinyStudent, tempDir } from './helpers.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
 const tmp = tempDir();
 let fixture: TrainedRun;
 let run: RunDetail;
@@ -38,16 +36,8 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, EFFECTS_STUDIO_HOME: fixture.dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: readonly string[]): Promise<CliResult> {
+  return runCli(args, { cwd: tmp.dir, home: fixture.dataDir });
 }
 
 describe('exporting a training run', () => {
