@@ -200,10 +200,11 @@ export class Studio {
       },
       'students:describe': (config, batch) => this.students.describe(config, batch),
       'runs:start': async (params) => {
-        await this.students.checkStart(params);
-        const job = this.#jobs.start('student-train', params);
+        // A feature network given by path is stored first: the queued run carries its sha.
+        const ready = await this.students.checkStart(params);
+        const job = this.#jobs.start('student-train', ready);
         // The run is recorded with its job (the worker finds it again), so the UI can follow it before training starts.
-        this.students.runs.runForJob(job.id, params);
+        this.students.runs.runForJob(job.id, ready);
         return toJobInfo(job);
       },
       'runs:list': () => this.students.list(),

@@ -1,4 +1,5 @@
 // The student's perceptual term: a frozen ONNX feature network applied to the output and the target in one batch.
+import { readFile, stat } from 'node:fs/promises';
 import { gradients } from '../engine/autodiff/index.ts';
 import { Graph, importOnnxGraph, OnnxImportError, readOnnxModel, type OnnxModelFile, type Tensor } from '../engine/graph/index.ts';
 import { featureLoss } from '../engine/losses/index.ts';
@@ -56,7 +57,7 @@ function normalise(g: Graph, x: Tensor, p: PerceptualLossParams): Tensor {
  */
 export function perceptualDistance(g: Graph, model: OnnxModelFile, p: PerceptualLossParams, pred: Tensor, target: Tensor): Tensor {
   const n = pred.shape[0]!;
-  const both = g.concat([normalise(g, pred, p), normalise(g, target, p)], 0, `${PREFIX}stack`);
+  const both = normalise(g, g.concat([pred, target], 0, `${PREFIX}stack`), p);
   const features = importOnnxGraph(g, model, { input: both, outputs: p.outputs, prefix: PREFIX });
   const halves = features.map((f, i) => {
     if (f.rank === 0 || f.shape[0] !== 2 * n) {
@@ -68,19 +69,19 @@ export function perceptualDistance(g: Graph, model: OnnxModelFile, p: Perceptual
 }
 
 /**
- * Reads a feature network and checks that it can serve the perceptual loss of a `size`² student: every op on the
- * path to the named outputs imports, the shapes work out and the autodiff differentiates through it. Returns the
- * decoded model; throws {@link OnnxImportError} or a graph error naming the node.
+ * Reads a feature network and checks that it can serve the perceptual loss of a `size`² student trained at `batch`:
+ * every op on the path to the named outputs imports, the shapes work out and the autodiff differentiates through it.
+ * Returns the decoded model; throws {@link OnnxImportError} or a graph error naming the node.
  */
-export function checkFeatureNetwork(bytes: Uint8Array, p: PerceptualLossParams, size: number): OnnxModelFile {
+export function checkFeatureNetwork(bytes: Uint8Array, p: PerceptualLossParams, size: number, batch: number): OnnxModelFile {
   const model = readOnnxModel(bytes);
   const [, , h, w] = model.input.dims;
   if ((typeof h === 'number' && h !== size) || (typeof w === 'number' && w !== size)) {
     throw new OnnxImportError(`the network's input "${model.input.name}" is fixed at ${h}×${w}; the student's images are ${size}×${size}`);
   }
   const g = new Graph('perceptual-check');
-  const pred = g.input('pred', 'float32', [1, 3, size, size]);
-  const target = g.input('target', 'float32', [1, 3, size, size]);
+  const pred = g.input('pred', 'float32', [batch, 3, size, size]);
+  const target = g.input('target', 'float32', [batch, 3, size, size]);
   gradients(g, perceptualDistance(g, model, p, pred, target), [pred]);
   return model;
 }
@@ -89,4 +90,16 @@ export function checkFeatureNetwork(bytes: Uint8Array, p: PerceptualLossParams, 
 export async function loadFeatureNetwork(blobs: BlobStore, p: PerceptualLossParams): Promise<OnnxModelFile> {
   if (p.modelSha256 === undefined) throw new StudentConfigError('perceptual: the feature network was not stored with the run (no modelSha256)');
   return readOnnxModel(await blobs.read(p.modelSha256));
+}
+
+/** Reads a feature network file the user chose; a missing, unreadable or oversized file is a {@link StudentConfigError}. */
+export async function readFeatureNetworkFile(path: string): Promise<Uint8Array> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    throw new StudentConfigError(`perceptual: the feature network ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (size > MAX_FEATURE_NETWORK_BYTES) throw new StudentConfigError(`perceptual: the feature network ${path} is ${size} bytes, more than the ${MAX_FEATURE_NETWORK_BYTES} the studio reads`);
+  return readFile(path);
 }

@@ -4,9 +4,19 @@ import type { BlobStore } from '../core/blob-store.ts';
 import type { Database } from '../core/db/database.ts';
 import { DatasetStore } from '../datasets/store.ts';
 import { checkPairs, listPairs } from './data.ts';
-import { describeStudent } from './model.ts';
+import { describeStudent, StudentConfigError } from './model.ts';
+import { checkFeatureNetwork, FEATURE_NETWORK_KIND, readFeatureNetworkFile } from './perceptual.ts';
 import { RunStore } from './runs.ts';
 import { validateTrainParams } from './train.ts';
+
+/** {@link checkFeatureNetwork} with any problem reported as a `StudentConfigError` that names the file. */
+function checkedFeatureNetwork(bytes: Uint8Array, p: StudentTrainParams, what: string): void {
+  try {
+    checkFeatureNetwork(bytes, p.perceptual!, p.student.size, p.batch);
+  } catch (error) {
+    throw new StudentConfigError(`perceptual: the ${what} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /** Students and their training runs, as the studio (and the CLI) see them. */
 export class StudentService {
@@ -27,13 +37,28 @@ export class StudentService {
 
   /**
    * Everything a training job would refuse, checked before it is queued: every setting in range, the dataset holds
-   * usable pairs, and each pair's input and target have the same size, at least the student's.
-   * Throws `StudentConfigError`, `TrainingDataError` or `DatasetNotFoundError` naming the problem.
+   * usable pairs, each pair's input and target have the same size, at least the student's, and a perceptual feature
+   * network imports and differentiates. Returns the parameters to queue: a feature network given by `path` is stored
+   * in the blob store (the run holds the reference) and named by its `modelSha256`.
+   * Throws `StudentConfigError`, `TrainingDataError`, `DatasetNotFoundError` or `OnnxImportError` naming the problem.
    */
-  async checkStart(params: StudentTrainParams): Promise<void> {
+  async checkStart(params: StudentTrainParams): Promise<StudentTrainParams> {
     const p = validateTrainParams(params);
     const split = listPairs(this.#datasets, p.datasetId);
     await checkPairs(this.#blobs, [...split.train, ...split.validation.slice(0, p.validationItems)], p.student.size);
+    if (!p.perceptual) return p;
+    const { path, modelSha256, ...perceptual } = p.perceptual;
+    if (modelSha256 !== undefined) {
+      const info = this.#blobs.info(modelSha256);
+      if (info?.kind !== FEATURE_NETWORK_KIND) throw new StudentConfigError(`perceptual: no feature network ${modelSha256} is stored`);
+      checkedFeatureNetwork(await this.#blobs.read(modelSha256), p, `stored feature network ${modelSha256}`);
+      this.#blobs.retain(modelSha256);
+      return p;
+    }
+    const bytes = await readFeatureNetworkFile(path!);
+    checkedFeatureNetwork(bytes, p, `feature network ${path!}`);
+    const blob = await this.#blobs.put(bytes, FEATURE_NETWORK_KIND);
+    return { ...p, perceptual: { ...perceptual, modelSha256: blob.sha256 } };
   }
 
   /** Every run, newest first. */

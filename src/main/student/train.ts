@@ -272,7 +272,7 @@ export async function trainStudent(params: StudentTrainParams, env: TrainEnviron
       const lr = learningRate(step, p.steps, p.warmupSteps, p.lr);
       const res = await trainer.step({ [STUDENT_INPUT]: batch.input, [TARGET_INPUT]: batch.target }, lr);
       if (disc) {
-        // The discriminator learns from this step's output, then the student's next step sees its new weights.
+        // The discriminator learns from this step's output at the same learning rate; the student's next step sees its new weights.
         const d = await disc.step({ [STUDENT_INPUT]: batch.input, [REAL_INPUT]: batch.target, [FAKE_INPUT]: res.fetched[STUDENT_OUTPUT]! }, lr);
         trainer.setFrozenParams(await disc.weights());
         Object.assign(res.terms, { d_loss: d.loss, ...d.terms });

@@ -51,8 +51,17 @@ interface LossFlags {
 function withLossFlags(base: StudentTrainParams, flags: LossFlags): StudentTrainParams {
   const p = { ...base };
   if (flags.perceptual !== undefined) {
-    const { modelSha256: _stored, ...from } = p.perceptual ?? { ...DEFAULT_PERCEPTUAL, range: [...DEFAULT_PERCEPTUAL.range], mean: [...DEFAULT_PERCEPTUAL.mean], std: [...DEFAULT_PERCEPTUAL.std], outputs: [] };
-    p.perceptual = { ...from, path: resolve(flags.perceptual) } as NonNullable<StudentTrainParams['perceptual']>;
+    // The file replaces whatever network the config named; its other perceptual settings (or the defaults) stay.
+    const from = p.perceptual ?? { ...DEFAULT_PERCEPTUAL, outputs: [] };
+    p.perceptual = {
+      path: resolve(flags.perceptual),
+      outputs: [...from.outputs],
+      weight: from.weight,
+      distance: from.distance,
+      range: [from.range[0], from.range[1]],
+      mean: [from.mean[0], from.mean[1], from.mean[2]],
+      std: [from.std[0], from.std[1], from.std[2]],
+    };
   }
   if (flags.perceptualOutputs !== undefined || flags.perceptualWeight !== undefined) {
     if (!p.perceptual) throw new Error('--perceptual-outputs and --perceptual-weight need --perceptual FILE (or a perceptual section in --config)');

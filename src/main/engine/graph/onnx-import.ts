@@ -49,8 +49,6 @@ export interface OnnxModelFile {
   readonly outputs: readonly string[];
   /** Every value a node produces, in node order (feature maps can be taken from any of them). */
   readonly values: readonly string[];
-  /** Default-domain opset. */
-  readonly opset: number;
   /** @internal */
   readonly nodes: readonly FileNode[];
   /** @internal */
@@ -137,7 +135,6 @@ export function readOnnxModel(bytes: Uint8Array): OnnxModelFile {
     input: { name: input.name ?? '', dims },
     outputs: (graph.output ?? []).map((o) => o.name ?? ''),
     values: nodes.flatMap((n) => n.outputs.filter((o) => o !== '')),
-    opset,
     nodes,
     constants,
   };

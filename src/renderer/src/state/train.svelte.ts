@@ -1,7 +1,7 @@
 // The Train section's state: the training form with presets and its size estimate, the runs, and the followed run's metrics.
 import type { JobInfo, Result, StudioApi, StudioError } from '../../../shared/contract.ts';
 import type { DatasetInfo } from '../../../shared/datasets/types.ts';
-import { DEFAULT_TRAIN_PARAMS, TRAIN_PRESETS, type TrainPreset } from '../../../shared/student/config.ts';
+import { DEFAULT_ADVERSARIAL, DEFAULT_PERCEPTUAL, DEFAULT_TRAIN_PARAMS, TRAIN_PRESETS, type TrainPreset } from '../../../shared/student/config.ts';
 import type { RunDetail, RunInfo, StudentDescription, StudentTrainParams } from '../../../shared/student/types.ts';
 import type { JobsState } from './jobs.svelte.ts';
 
@@ -18,6 +18,58 @@ function copy(settings: TrainSettings): TrainSettings {
   return { ...settings, student: { ...settings.student }, augment: { ...settings.augment } };
 }
 
+/** The form's "Advanced losses": the optional perceptual and adversarial terms, sent only when switched on. */
+export interface LossForm {
+  isPerceptualOn: boolean;
+  /** Path of the ONNX feature network on the studio's machine. */
+  path: string;
+  /** Comma-separated names of the feature maps to compare. */
+  outputs: string;
+  perceptualWeight: number;
+  distance: 'l1' | 'l2';
+  range: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
+  isAdversarialOn: boolean;
+  adversarialWeight: number;
+  discriminatorWidth: number;
+}
+
+function defaultLossForm(): LossForm {
+  const p = DEFAULT_PERCEPTUAL;
+  return {
+    isPerceptualOn: false,
+    path: '',
+    outputs: '',
+    perceptualWeight: p.weight,
+    distance: p.distance,
+    range: [p.range[0], p.range[1]],
+    mean: [p.mean[0], p.mean[1], p.mean[2]],
+    std: [p.std[0], p.std[1], p.std[2]],
+    isAdversarialOn: false,
+    adversarialWeight: DEFAULT_ADVERSARIAL.weight,
+    discriminatorWidth: DEFAULT_ADVERSARIAL.discriminatorWidth,
+  };
+}
+
+/** The settings with the loss terms the form switched on (main checks every value and the network file). */
+export function withLosses(settings: TrainSettings, form: LossForm): TrainSettings {
+  const out = copy(settings);
+  if (form.isPerceptualOn) {
+    out.perceptual = {
+      path: form.path.trim(),
+      outputs: form.outputs.split(',').map((o) => o.trim()).filter((o) => o !== ''),
+      weight: form.perceptualWeight,
+      distance: form.distance,
+      range: [form.range[0], form.range[1]],
+      mean: [form.mean[0], form.mean[1], form.mean[2]],
+      std: [form.std[0], form.std[1], form.std[2]],
+    };
+  }
+  if (form.isAdversarialOn) out.adversarial = { weight: form.adversarialWeight, discriminatorWidth: form.discriminatorWidth };
+  return out;
+}
+
 /** The Train page's data and actions over the studio API. */
 export class TrainState {
   readonly #api: StudioApi;
@@ -31,6 +83,8 @@ export class TrainState {
   datasetId = $state<number | null>(null);
   preset = $state<TrainFormPreset>('default');
   settings = $state<TrainSettings>(copy(DEFAULT_TRAIN_PARAMS));
+  /** The optional loss terms (kept when a preset is applied). */
+  losses = $state<LossForm>(defaultLossForm());
   /** Size and cost of the form's student, or why it cannot be built. */
   estimate = $state.raw<StudentDescription | null>(null);
   estimateError = $state.raw<StudioError | null>(null);
@@ -128,7 +182,7 @@ export class TrainState {
   async start(): Promise<void> {
     if (this.datasetId === null) return;
     this.isStarting = true;
-    const result = await this.#api.invoke('runs:start', { ...copy(this.settings), datasetId: this.datasetId });
+    const result = await this.#api.invoke('runs:start', { ...withLosses(this.settings, this.losses), datasetId: this.datasetId });
     this.isStarting = false;
     if (!this.#ok(result, 'Could not start training')) return;
     this.error = null;
