@@ -26,9 +26,9 @@ function swapBatchChannel(g: Graph, t: Tensor): Tensor {
 
 /**
  * Gradient of `y = conv(x, w)` with respect to `w`, as im2col + GEMM: the input is put channel-first, padded, and
- * cut into k² strided Slices (one per kernel offset) that are concatenated into a `[C·k², N·Ho·Wo]` matrix; one
- * Gemm against the output gradient `[M, N·Ho·Wo]` gives the weight gradient. Grouped and depthwise convs use a
- * batched MatMul per group instead.
+ * cut into k² strided Slices (one per kernel offset); each Slice `[C, N·Ho·Wo]` times the output gradient
+ * `[M, N·Ho·Wo]` gives the weight gradient at that offset. Grouped and depthwise convs concatenate the Slices into
+ * `[G, Cg·k², N·Ho·Wo]` for one batched MatMul (per-offset batched products measured slower there).
  */
 export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
   const nsp = x.rank - 2;
@@ -52,30 +52,29 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   const xp = pads.some((v) => v !== 0) ? g.pad(xt, pads) : xt;
 
   const trivial = kk === 1 && p.strides.every((s) => s === 1) && xp.shape.every((d, i) => d === (i < 2 ? xt.shape[i] : outSp[i - 2]));
-  let cols: Tensor;
-  if (trivial) cols = xp;
-  else {
-    const axes = outSp.map((_, i) => i + 2);
-    const slices = kernelOffsets(kernel).map((o) => {
-      const starts = o.map((v, i) => v * p.dilations[i]!);
-      const ends = starts.map((s, i) => s + p.strides[i]! * (outSp[i]! - 1) + 1);
-      const steps = p.strides;
-      return g.slice(xp, { starts, ends, axes, steps: steps.some((s) => s !== 1) ? steps : undefined });
-    });
-    // Concat on axis 1 of [C, N, ...] pieces gives [C, k²·N, ...] = [C, k², N·P] in memory: c-major, then offset.
-    cols = slices.length === 1 ? slices[0]! : g.concat(slices, 1);
-  }
-
   const gyt = swapBatchChannel(g, gy); // [M, N, ...out]
+  const axes = outSp.map((_, i) => i + 2);
+  const slices = trivial
+    ? [xp]
+    : kernelOffsets(kernel).map((o) => {
+        const starts = o.map((v, i) => v * p.dilations[i]!);
+        const ends = starts.map((s, i) => s + p.strides[i]! * (outSp[i]! - 1) + 1);
+        const steps = p.strides;
+        return g.slice(xp, { starts, ends, axes, steps: steps.some((s) => s !== 1) ? steps : undefined });
+      });
   if (groups === 1) {
-    const gw = g.gemm(reshapeTo(g, gyt, [m, np]), reshapeTo(g, cols, [c * kk, np]), null, { transB: true });
-    return reshapeTo(g, gw, wShape);
+    // One Gemm per kernel offset, stacked on the last axis: the k²-times-larger im2col matrix is never
+    // concatenated (writing and reading it again cost more than the k² small launches).
+    const gy2 = reshapeTo(g, gyt, [m, np]);
+    const perOffset = slices.map((piece) => reshapeTo(g, g.gemm(gy2, reshapeTo(g, piece, [c, np]), null, { transB: true }), [m, c, 1]));
+    return reshapeTo(g, perOffset.length === 1 ? perOffset[0]! : g.concat(perOffset, 2), wShape);
   }
+  // Concat on axis 1 of [C, N, ...] pieces gives [C, k²·N, ...] = [C, k², N·P] in memory: c-major, then offset.
+  const cols = slices.length === 1 ? slices[0]! : g.concat(slices, 1);
   const cols3 = reshapeTo(g, cols, [groups, cg * kk, np]);
   if (mg === 1) {
     // Depthwise (one output per group): a batched matrix–vector product, no transpose of the big operand.
-    const gw = g.matmul(cols3, reshapeTo(g, gyt, [groups, np, 1]));
-    return reshapeTo(g, gw, wShape);
+    return reshapeTo(g, g.matmul(cols3, reshapeTo(g, gyt, [groups, np, 1])), wShape);
   }
   const gy3t = permute(g, reshapeTo(g, gyt, [groups, mg, np]), [0, 2, 1]);
   const gw = g.matmul(cols3, gy3t); // [G, Cg·k², Mg]

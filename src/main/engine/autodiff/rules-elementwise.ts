@@ -1,5 +1,5 @@
 // Vector-Jacobian rules of the elementwise ops: arithmetic with broadcasting, activations, Where and Cast.
-import { isFloat } from '../graph/index.ts';
+import { isFloat, type Tensor } from '../graph/index.ts';
 import { AutodiffError, constNumbers, floatOf, gy0, inp, reduceTo, type RuleContext, type VjpRule } from './rule.ts';
 
 function onlyInput(ctx: RuleContext, f: () => ReturnType<VjpRule>[number]): ReturnType<VjpRule> {
@@ -69,7 +69,15 @@ const neg: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.neg(gy0(ctx)));
 
 const identity: VjpRule = (ctx) => onlyInput(ctx, () => gy0(ctx));
 
-const relu: VjpRule = (ctx) => onlyInput(ctx, () => ctx.g.where(ctx.g.greater(inp(ctx, 0), 0), gy0(ctx), 0));
+/**
+ * `gy` where `cond` holds, else 0, as `gy · float(cond)`: on ORT's CPU provider a Cast and a Mul take about a third of
+ * the time of a Where with a broadcast zero, and every execution provider has both.
+ */
+function passWhere(ctx: RuleContext, cond: Tensor, gy: Tensor): Tensor {
+  return ctx.g.mul(gy, ctx.g.cast(cond, gy.dtype));
+}
+
+const relu: VjpRule = (ctx) => onlyInput(ctx, () => passWhere(ctx, ctx.g.greater(inp(ctx, 0), 0), gy0(ctx)));
 
 const leakyRelu: VjpRule = (ctx) =>
   onlyInput(ctx, () => {
@@ -88,8 +96,8 @@ const clip: VjpRule = (ctx) => {
   const hi = ctx.node.inputs[2];
   // PyTorch's hardtanh/relu6 rule: the gradient passes strictly inside (min, max).
   let gx = gy0(ctx);
-  if (hi) gx = g.where(g.less(x, hi), gx, 0);
-  if (lo) gx = g.where(g.greater(x, lo), gx, 0);
+  if (hi) gx = passWhere(ctx, g.less(x, hi), gx);
+  if (lo) gx = passWhere(ctx, g.greater(x, lo), gx);
   return [gx, null, null];
 };
 
