@@ -9,13 +9,14 @@ import { decodePixels, fromPixels } from '../faces/pixels.ts';
 import { buildStudentGraph, countMacs, DEFAULT_STUDENT, STUDENT_INPUT, STUDENT_OUTPUT, studentForwardModel } from '../student/model.ts';
 import { BLAZEFACE } from '../../shared/faces/blazeface.ts';
 import type { PixelImage } from '../../shared/faces/warp.ts';
+import { LIVE_DETECTOR_THREADS, liveStudentThreads } from '../live/threads.ts';
 import { copyImage, DEFAULT_DETECT_EVERY, LivePipeline, type BlazeFaceOutputs, type RunDetector, type StudentRunner } from '../../shared/live/pipeline.ts';
 
 /** Options of {@link runLiveBench}. */
 export interface LiveBenchOptions {
   /** Measured frames per backend (default 60) after 10 unmeasured ones. */
   frames?: number;
-  /** Intra-op threads of each runtime (default: the machine's cores, at most 4). */
+  /** Intra-op threads of each runtime's student session (default: the native worker's, the cores up to 4). */
   threads?: number;
 }
 
@@ -42,6 +43,8 @@ interface Backend {
   threads: number;
   runtime: Runtime;
   options: object;
+  /** Options of the BlazeFace session when they differ from the student's. */
+  detectorOptions?: object;
 }
 
 async function astronautFrame(): Promise<PixelImage> {
@@ -65,6 +68,8 @@ async function backends(threads: number): Promise<Backend[]> {
       threads,
       runtime: ortNode as unknown as Runtime,
       options: { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 },
+      // The native worker's threads (src/main/live/threads.ts).
+      detectorOptions: { executionProviders: ['cpu'], intraOpNumThreads: LIVE_DETECTOR_THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 },
     },
   ];
   // onnxruntime-web's WASM build also runs under Node: the same engine the renderer uses when there is no WebGPU.
@@ -89,7 +94,7 @@ function summarize(values: number[]): { median: number; mean: number; p90: numbe
 }
 
 async function benchBackend(b: Backend, frame: PixelImage, detectorModel: Uint8Array, studentModel: Uint8Array, frames: number): Promise<Record<string, unknown>> {
-  const detector = await b.runtime.InferenceSession.create(detectorModel, b.options);
+  const detector = await b.runtime.InferenceSession.create(detectorModel, b.detectorOptions ?? b.options);
   const student = await b.runtime.InferenceSession.create(studentModel, b.options);
   try {
     const size = DEFAULT_STUDENT.size;
@@ -146,7 +151,7 @@ async function benchBackend(b: Backend, frame: PixelImage, detectorModel: Uint8A
  */
 export async function runLiveBench(options: LiveBenchOptions = {}): Promise<Record<string, unknown>> {
   const frames = options.frames ?? 60;
-  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const threads = options.threads ?? liveStudentThreads();
   const frame = await astronautFrame();
   const { graph } = buildStudentGraph(DEFAULT_STUDENT);
   // Speed does not depend on the weights' values: the untrained initial weights cost what trained ones do.

@@ -1,5 +1,4 @@
 // Worker thread of the native live backend: BlazeFace and the student on onnxruntime-node, one frame at a time, off the main thread.
-import { availableParallelism } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { createSession, type Session } from '../engine/runtime/session.ts';
@@ -8,12 +7,11 @@ import { BLAZEFACE } from '../../shared/faces/blazeface.ts';
 import { encodeLiveMessage, type LiveServerHeader } from '../../shared/live/native-protocol.ts';
 import { adaptStudentIo, LivePipeline, type RunDetector, type StudentRunner } from '../../shared/live/pipeline.ts';
 import type { NativeWorkerRequest, NativeWorkerReply } from './native-session.ts';
+import { LIVE_DETECTOR_THREADS, liveStudentThreads } from './threads.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('native-worker must run as a worker thread');
 
-/** Both models share the cores; the renderer and main keep the rest of the machine responsive. */
-const THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 function reply(header: LiveServerHeader, payload?: Uint8Array): void {
   const data = encodeLiveMessage(header, payload);
@@ -21,7 +19,7 @@ function reply(header: LiveServerHeader, payload?: Uint8Array): void {
   port!.postMessage(message, [data]);
 }
 
-const detector = await createSession(blazeFaceModelPath(), { providers: ['cpu'], threads: THREADS, logSeverityLevel: 3 });
+const detector = await createSession(blazeFaceModelPath(), { providers: ['cpu'], threads: LIVE_DETECTOR_THREADS, logSeverityLevel: 3 });
 let student: { session: Session; runner: StudentRunner; sha: string } | null = null;
 
 const detect: RunDetector = async (input) => {
@@ -41,7 +39,7 @@ async function handle(request: NativeWorkerRequest): Promise<void> {
       student = null;
       if (request.model !== null) {
         const { bytes, size, inputName, outputName, sha } = request.model;
-        const session = await createSession(bytes, { providers: ['cpu'], threads: THREADS });
+        const session = await createSession(bytes, { providers: ['cpu'], threads: liveStudentThreads() });
         const runner: StudentRunner = {
           size,
           run: adaptStudentIo(
@@ -97,4 +95,4 @@ let queue = Promise.resolve();
 port.on('message', (request: NativeWorkerRequest) => {
   queue = queue.then(() => handle(request)).catch((error: unknown) => reply({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
 });
-reply({ type: 'ready', provider: detector.provider, threads: THREADS });
+reply({ type: 'ready', provider: detector.provider, threads: liveStudentThreads() });
