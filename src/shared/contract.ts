@@ -258,7 +258,10 @@ export interface Requests {
   'runs:start': { params: [params: StudentTrainParams]; result: JobInfo };
   /** Every training run, newest first. */
   'runs:list': { params: []; result: RunInfo[] };
-  /** One run with its metric series (`train/loss`, `validation/psnr`, …), checkpoints and preview strips (blob hashes). */
+  /**
+   * One run with its metric series (`train/loss`, `validation/psnr`, …; a series of more than 2,000 points comes as
+   * 2,000 bucket means, so a long run stays cheap to poll), checkpoints and preview strips (blob hashes).
+   */
   'runs:get': { params: [runId: number]; result: RunDetail };
   /** A run's checkpoints (.safetensors blobs), oldest first. */
   'runs:checkpoints': { params: [runId: number]; result: CheckpointInfo[] };

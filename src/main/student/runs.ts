@@ -116,8 +116,11 @@ export class RunStore {
     return (this.#db.prepare(`${RUN_SELECT} ORDER BY r.id DESC`).all() as RunRow[]).map(toInfo);
   }
 
-  /** One run with its metric series (`train/loss`, `validation/psnr`, …), checkpoints and previews. */
-  get(runId: number): RunDetail {
+  /**
+   * One run with its metric series (`train/loss`, `validation/psnr`, …), checkpoints and previews. A series longer
+   * than `maxPoints` comes back as `maxPoints` bucket means (see {@link bucketSeries}); by default every point.
+   */
+  get(runId: number, maxPoints = Number.POSITIVE_INFINITY): RunDetail {
     const row = this.#db.prepare(`${RUN_SELECT} WHERE r.id = ?`).get(runId) as RunRow | undefined;
     if (!row) throw new RunNotFoundError(runId);
     const metrics: Record<string, MetricPoint[]> = {};
@@ -128,6 +131,7 @@ export class RunStore {
       value: number;
     }[];
     for (const m of rows) (metrics[`${m.split}/${m.name}`] ??= []).push({ step: m.step, value: m.value });
+    for (const [name, series] of Object.entries(metrics)) metrics[name] = bucketSeries(series, maxPoints);
     const checkpoints = (
       this.#db.prepare('SELECT step, blob_sha AS sha, bytes FROM run_checkpoints WHERE run_id = ? ORDER BY step').all(runId) as CheckpointInfo[]
     ).map((c) => ({ step: c.step, sha: c.sha, bytes: c.bytes }));
@@ -141,4 +145,22 @@ export class RunStore {
   lastCheckpoint(runId: number): CheckpointInfo | null {
     return (this.#db.prepare('SELECT step, blob_sha AS sha, bytes FROM run_checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(runId) as CheckpointInfo | undefined) ?? null;
   }
+}
+
+/**
+ * At most `maxPoints` points of a series in step order: consecutive points are grouped into `maxPoints` buckets of
+ * (nearly) equal size, each answered as the mean value at its last step, so a long noisy loss curve keeps its shape
+ * and its newest point.
+ */
+export function bucketSeries(series: readonly MetricPoint[], maxPoints: number): MetricPoint[] {
+  if (series.length <= maxPoints) return [...series];
+  const out: MetricPoint[] = [];
+  for (let b = 0; b < maxPoints; b++) {
+    const from = Math.floor((b * series.length) / maxPoints);
+    const to = Math.floor(((b + 1) * series.length) / maxPoints);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += series[i]!.value;
+    out.push({ step: series[to - 1]!.step, value: sum / (to - from) });
+  }
+  return out;
 }

@@ -9,6 +9,9 @@ import { checkFeatureNetwork, FEATURE_NETWORK_KIND, readFeatureNetworkFile } fro
 import { RunStore } from './runs.ts';
 import { validateTrainParams } from './train.ts';
 
+/** Most points per metric series a `runs:get` answers (the Train page polls it while a run trains). */
+export const METRIC_POINTS_SHOWN = 2000;
+
 /** {@link checkFeatureNetwork} with any problem reported as a `StudentConfigError` that names the file. */
 function checkedFeatureNetwork(bytes: Uint8Array, p: StudentTrainParams, what: string): void {
   try {
@@ -66,9 +69,9 @@ export class StudentService {
     return this.runs.list();
   }
 
-  /** One run with its metric series, checkpoints and previews; throws `RunNotFoundError`. */
+  /** One run with its metric series (at most {@link METRIC_POINTS_SHOWN} points each), checkpoints and previews; throws `RunNotFoundError`. */
   get(runId: number): RunDetail {
-    return this.runs.get(runId);
+    return this.runs.get(runId, METRIC_POINTS_SHOWN);
   }
 
   /** A run's checkpoints, oldest first; throws `RunNotFoundError`. */
