@@ -12,6 +12,18 @@ import { validateTrainParams } from './train.ts';
 /** Most points per metric series a `runs:get` answers (the Train page polls it while a run trains). */
 export const METRIC_POINTS_SHOWN = 2000;
 
+/**
+ * Pairs whose sizes the request itself checks, evenly spread over the dataset: reading every image of a large
+ * dataset would keep the caller waiting for minutes; the job checks them all before its first step.
+ */
+export const PAIRS_CHECKED_BEFORE_QUEUEING = 64;
+
+/** Every pair when there are at most `most`, else `most` of them evenly spread (first and last included). */
+export function spreadSample<T>(items: readonly T[], most: number): T[] {
+  if (items.length <= most) return [...items];
+  return Array.from({ length: most }, (_, i) => items[Math.round((i * (items.length - 1)) / (most - 1))]!);
+}
+
 /** {@link checkFeatureNetwork} with any problem reported as a `StudentConfigError` that names the file. */
 function checkedFeatureNetwork(bytes: Uint8Array, p: StudentTrainParams, what: string): void {
   try {
@@ -40,15 +52,17 @@ export class StudentService {
 
   /**
    * Everything a training job would refuse, checked before it is queued: every setting in range, the dataset holds
-   * usable pairs, each pair's input and target have the same size, at least the student's, and a perceptual feature
-   * network imports and differentiates. Returns the parameters to queue: a feature network given by `path` is stored
+   * usable pairs, input and target have the same size, at least the student's (every pair of a small dataset,
+   * {@link PAIRS_CHECKED_BEFORE_QUEUEING} spread over a large one; the job checks the rest before training), and a
+   * perceptual feature network imports and differentiates. Returns the parameters to queue: a feature network given by `path` is stored
    * in the blob store (the run holds the reference) and named by its `modelSha256`.
    * Throws `StudentConfigError`, `TrainingDataError`, `DatasetNotFoundError` or `OnnxImportError` naming the problem.
    */
   async checkStart(params: StudentTrainParams): Promise<StudentTrainParams> {
     const p = validateTrainParams(params);
     const split = listPairs(this.#datasets, p.datasetId);
-    await checkPairs(this.#blobs, [...split.train, ...split.validation.slice(0, p.validationItems)], p.student.size);
+    const pairs = [...split.train, ...split.validation.slice(0, p.validationItems)];
+    await checkPairs(this.#blobs, spreadSample(pairs, PAIRS_CHECKED_BEFORE_QUEUEING), p.student.size);
     if (!p.perceptual) return p;
     const { path, modelSha256, ...perceptual } = p.perceptual;
     if (modelSha256 !== undefined) {

@@ -44,6 +44,28 @@ async function planar(png: Buffer): Promise<Float32Array> {
 }
 
 describe('student training on a known effect', () => {
+  it('checks every pair itself before its first step, so a mismatch the request did not sample still stops it', async () => {
+    const ws = makeWorkspace();
+    try {
+      const datasetId = await insertPairsDataset(ws.store, ws.blobs, { name: 'odd one', count: 3, size: 80, extra: [await mismatchedPair(80)] });
+      const env = {
+        db: ws.db,
+        blobs: ws.blobs,
+        tempDir: join(ws.dir, 'tmp'),
+        jobId: 'mismatch-test',
+        signal: new AbortController().signal,
+        resumeFrom: null,
+        progress: () => undefined,
+        saveCheckpoint: () => undefined,
+        threads: 1,
+      };
+      await expect(trainStudent(params(datasetId, { steps: 4 }), env)).rejects.toThrow(/input is 80×80 but target is 88×80/);
+      expect(new RunStore(ws.db).list()).toEqual([]);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('reaches validation PSNR ≥ 30 dB at 64×64 where the untouched input is far below', async () => {
     const ws = makeWorkspace();
     try {
