@@ -209,7 +209,7 @@ export class BlobStore {
       const report: SweepReport = { blobs: 0, strayFiles: 0, freedBytes: 0 };
       const doomed = this.#db.transaction(() =>
         this.#sql.unreferenced.all().filter((row) => this.#sql.deleteUnreferenced.run(row.sha256).changes === 1),
-      )();
+      ).immediate();
       for (const row of doomed) {
         report.blobs += 1;
         if (await removeFile(this.#pathOf(row.sha256))) report.freedBytes += row.size;

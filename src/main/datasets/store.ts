@@ -294,7 +294,7 @@ export class DatasetStore {
         }
       }
       this.#sql.deleteDataset.run(id);
-    })();
+    }).immediate();
   }
 
   /**
@@ -306,7 +306,7 @@ export class DatasetStore {
       const now = Date.now();
       const splits = new Map<number, SplitParams>();
       return items.map((item) => this.#insertItem(item, now, splits));
-    })();
+    }).immediate();
   }
 
   /**
@@ -318,7 +318,7 @@ export class DatasetStore {
       const created = this.createDataset(options);
       const inserted = this.insertItems(items.map((item) => ({ ...item, datasetId: created.id })));
       return { dataset: this.getDataset(created.id), inserted };
-    })();
+    }).immediate();
   }
 
   /** Inserts one item inside the caller's transaction; `splits` caches each dataset's split parameters for it. */
@@ -422,7 +422,7 @@ export class DatasetStore {
         for (const tagId of tags.remove) this.#sql.removeItemTag.run(id, tagId);
       }
       return { updated: previous.length, previous };
-    })();
+    }).immediate();
   }
 
   /** Puts items back into the given states (status, rating, notes and exactly these tags), in one transaction. */
@@ -442,7 +442,7 @@ export class DatasetStore {
         for (const tag of state.tags) this.#sql.addItemTag.run(state.id, this.#tagIdFor(row.dataset_id, cleanTag(tag)));
       }
       return states.length;
-    })();
+    }).immediate();
   }
 
   #tagIdFor(datasetId: number, tag: string): number {
@@ -477,7 +477,7 @@ export class DatasetStore {
         counts[split] += 1;
       }
       return counts;
-    })();
+    }).immediate();
   }
 
   /** Records a new import and its whole work list (one transaction), before any file is read. */
@@ -488,7 +488,7 @@ export class DatasetStore {
       files.forEach((f, seq) => {
         this.#sql.insertImportFile.run(importId, seq, f.path, f.targetPath, f.preset?.outcome ?? 'pending', f.preset?.reason ?? null);
       });
-    })();
+    }).immediate();
   }
 
   /** The import's dataset, or null when no import has this id. */
@@ -522,7 +522,7 @@ export class DatasetStore {
         this.#sql.settleImportFile.run('duplicate', `same content as item ${inserted.duplicateOf}`, inserted.duplicateOf, importId, r.seq);
         return 'duplicate';
       });
-    })();
+    }).immediate();
   }
 
   /** Marks an import finished. */

@@ -185,7 +185,7 @@ export class EffectsStore {
       }
       const { lastInsertRowid } = this.#sql.insertClip.run(name, clip.textSha, clip.visionSha, JSON.stringify(clip.config), Date.now());
       return this.getClip(Number(lastInsertRowid));
-    })();
+    }).immediate();
   }
 
   /** Deletes a CLIP model with its relevance tables and releases their blobs. */
@@ -195,7 +195,7 @@ export class EffectsStore {
       for (const r of this.#sql.relevanceOfClip.all(id)) this.#releaseRelevanceBlobs(r);
       this.#sql.removeClip.run(id);
       this.#releaseClipBlobs(clip.textSha, clip.visionSha, clip.config.tokenizerSha);
-    })();
+    }).immediate();
   }
 
   /** The relevance tables of a teacher, newest first. */
@@ -216,7 +216,7 @@ export class EffectsStore {
       this.#sql.upsertRelevance.run(teacherId, clipId, images, directionsSha, statsSha, Date.now());
       if (old) this.#releaseRelevanceBlobs(old);
       return this.findRelevance(teacherId, clipId)!;
-    })();
+    }).immediate();
   }
 
   /** A teacher's prompts, favourites first, then most recently used. */
@@ -238,7 +238,7 @@ export class EffectsStore {
       }
       const { lastInsertRowid } = this.#sql.insertPrompt.run(request.teacherId, target, neutral, request.alpha, request.beta, request.isFavorite ? 1 : 0, now, now);
       return this.getPrompt(Number(lastInsertRowid));
-    })();
+    }).immediate();
   }
 
   /** A prompt by id; throws {@link EffectNotFoundError}. */

@@ -171,7 +171,7 @@ export class JobStore {
           'the studio stopped while this job ran',
           'the studio stopped before this job started',
         ).changes,
-    )();
+    ).immediate();
   }
 }
 

@@ -78,7 +78,7 @@ export class RunStore {
     const put = this.#db.prepare('INSERT OR REPLACE INTO run_metrics (run_id, split, name, step, value) VALUES (?, ?, ?, ?, ?)');
     this.#db.transaction(() => {
       for (const [name, value] of Object.entries(values)) if (Number.isFinite(value)) put.run(runId, split, name, step, value);
-    })();
+    }).immediate();
   }
 
   /** Forgets metrics after `step` (a resumed run redoes those steps from its checkpoint). */
@@ -108,7 +108,7 @@ export class RunStore {
         release(old.blob_sha);
       }
       insert(this.#db);
-    })();
+    }).immediate();
   }
 
   /** All runs, newest first. */

@@ -127,7 +127,7 @@ export class TeacherStore {
         Date.now(),
       );
       return this.get(Number(lastInsertRowid));
-    })();
+    }).immediate();
   }
 
   /** Renames a teacher; throws {@link TeacherNotFoundError} or {@link TeacherExistsError}. */
@@ -139,7 +139,7 @@ export class TeacherStore {
       if (holder && holder.id !== id) throw new TeacherExistsError(name);
       this.#sql.rename.run(name, id);
       return this.get(id);
-    })();
+    }).immediate();
   }
 
   /** Deletes a teacher with its prompts and relevance tables and releases their blobs. Datasets sampled from it are kept. */
@@ -153,7 +153,7 @@ export class TeacherStore {
       }
       this.#sql.remove.run(id);
       this.#blobs.release(teacher.weightsSha256);
-    })();
+    }).immediate();
   }
 }
 
