@@ -1,32 +1,18 @@
 // `effects-studio train` with the loss flags: a perceptual network by file and an adversarial weight, each term logged.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, StudentTrainResult } from '../../../src/shared/student/types.ts';
 import { Studio } from '../../../src/main/services/studio.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
+import { cliStderr, cliStdout } from '../support/cli.ts';
 import { tinyVggOnnx } from '../engine/support/feature-net.ts';
 import { insertPairsDataset } from './pairs-fixture.ts';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../../bin/effects-studio.js', import.meta.url));
 let temp: ReturnType<typeof makeTempDir>;
 
-async function cli(...args: string[]): Promise<string> {
-  return (await run(process.execPath, [CLI, ...args, '--data-dir', temp.dir], { encoding: 'utf8' })).stdout;
-}
-
-async function cliError(...args: string[]): Promise<string> {
-  try {
-    await cli(...args);
-  } catch (error) {
-    return (error as { stderr: string }).stderr;
-  }
-  throw new Error(`effects-studio ${args.join(' ')} succeeded`);
-}
+const cli = (...args: string[]): Promise<string> => cliStdout([...args, '--data-dir', temp.dir], { cwd: temp.dir, home: temp.dir });
+const cliError = (...args: string[]): Promise<string> => cliStderr([...args, '--data-dir', temp.dir], { cwd: temp.dir, home: temp.dir });
 
 beforeAll(async () => {
   temp = makeTempDir();

@@ -23,3 +23,17 @@ export function runCli(args: readonly string[], opts: { cwd: string; home: strin
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The stdout of a command that must succeed; throws with its stderr otherwise. */
+export async function cliStdout(args: readonly string[], opts: { cwd: string; home: string }): Promise<string> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0) throw new Error(`effects-studio ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The stderr of a command that must fail; throws when it succeeds. */
+export async function cliStderr(args: readonly string[], opts: { cwd: string; home: string }): Promise<string> {
+  const r = await runCli(args, opts);
+  if (r.code === 0) throw new Error(`effects-studio ${args.join(' ')} succeeded`);
+  return r.stderr;
+}
