@@ -12,7 +12,8 @@ import type { PreparedModel } from './student-source.ts';
 export type NativeWorkerRequest =
   | { kind: 'student'; model: (StudentIo & { sha: string; bytes: Uint8Array; size: number; inputName: string; outputName: string }) | null }
   | { kind: 'frame'; id: number; width: number; height: number; time: number; pixels: ArrayBuffer }
-  | { kind: 'measure'; runs: number };
+  | { kind: 'measure'; runs: number }
+  | { kind: 'close' };
 
 /** Worker → main: one encoded message for the renderer. */
 export interface NativeWorkerReply {
@@ -21,6 +22,8 @@ export interface NativeWorkerReply {
 
 /** Largest frame side accepted (a 1080p camera fits). */
 const MAX_SIDE = 1920;
+/** How long a closing worker may take to finish its request and release its sessions before it is terminated. */
+const CLOSE_GRACE_MS = 10_000;
 /** Frames waiting for the worker at most; the view sends one at a time, so more means a misbehaving client. */
 const MAX_IN_FLIGHT = 2;
 
@@ -51,6 +54,7 @@ export class NativeLiveSession {
   readonly #models: { prepared(sha256: string): PreparedModel | null };
   readonly #send: (data: ArrayBuffer) => void;
   readonly #worker: Worker;
+  readonly #log: (line: string) => void;
   #inFlight = 0;
   #isClosed = false;
 
@@ -58,6 +62,7 @@ export class NativeLiveSession {
   constructor(models: { prepared(sha256: string): PreparedModel | null }, send: (data: ArrayBuffer) => void, log: (line: string) => void) {
     this.#models = models;
     this.#send = send;
+    this.#log = log;
     this.#worker = spawnJobWorker(nativeWorkerUrl(), 'live-native');
     this.#worker.on('message', (reply: NativeWorkerReply) => {
       const { header } = decodeLiveMessage(new Uint8Array(reply.data));
@@ -106,10 +111,22 @@ export class NativeLiveSession {
     }
   }
 
-  /** Stops the worker. */
+  /**
+   * Stops the worker. Terminating a worker inside onnxruntime (a session being created or run) aborts the whole
+   * process, so the worker is asked to finish, release its sessions and exit; it is terminated only if it hangs.
+   */
   async close(): Promise<void> {
+    if (this.#isClosed) return;
     this.#isClosed = true;
-    await this.#worker.terminate();
+    if (this.#worker.threadId === -1) return;
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#post({ kind: 'close' });
+    const timer = setTimeout(() => {
+      this.#log(`live: the native worker did not exit within ${CLOSE_GRACE_MS} ms of being closed; terminating it`);
+      void this.#worker.terminate();
+    }, CLOSE_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   #post(request: NativeWorkerRequest, transfer: ArrayBuffer[] = []): void {

@@ -87,6 +87,15 @@ async function handle(request: NativeWorkerRequest): Promise<void> {
       times.sort((a, b) => a - b);
       return reply({ type: 'measured', medianMs: times[times.length >> 1]! });
     }
+    case 'close': {
+      // After the last request: release both sessions, then let the thread end on its own.
+      pipeline.setStudent(null);
+      await student?.session.release();
+      student = null;
+      await detector.release();
+      port!.close();
+      return;
+    }
   }
 }
 

@@ -31,6 +31,11 @@ export async function serveStudio(dataDir: string): Promise<ServedStudio> {
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let isStopping = false;
+  // A server that dies under a test fails it with 'connection refused'; its log says why, so show it.
+  child.once('exit', (code, signal) => {
+    if (!isStopping) process.stderr.write(`effects-studio serve exited unexpectedly (${signal ?? code}); its log:\n${stderr.join('\n')}\n`);
+  });
 
   const listening = await new Promise<ListeningLine>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -46,6 +51,7 @@ export async function serveStudio(dataDir: string): Promise<ServedStudio> {
   });
 
   const end = async (signal: NodeJS.Signals): Promise<void> => {
+    isStopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };

@@ -108,4 +108,29 @@ describe('the native live backend', () => {
       live.raw.close();
     }
   }, 60_000);
+
+  it('survives views that close while their worker is starting or busy with a frame, and serves the next one', async () => {
+    // Terminating a worker inside onnxruntime aborts the whole process; a closed view must let its worker finish instead.
+    const model = (await studio.handle('live:student', [{ kind: 'run', runId: trained.runId }])) as { ok: true; value: LiveStudentModel };
+    const rgba = new Uint8Array(256 * 256 * 4).fill(128);
+    for (const delayMs of [0, 40, 120, 300]) {
+      const live = await connect(host.token);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      live.raw.close();
+    }
+    const busy = await connect(host.token);
+    await busy.next();
+    busy.send({ type: 'student', modelSha256: model.value.modelSha256 });
+    busy.send({ type: 'frame', id: 1, width: 256, height: 256, time: 0 }, rgba);
+    busy.raw.close();
+
+    const live = await connect(host.token);
+    try {
+      expect((await live.next()).header).toMatchObject({ type: 'ready', provider: 'cpu' });
+      live.send({ type: 'frame', id: 2, width: 256, height: 256, time: 0 }, rgba);
+      expect((await live.next()).header).toMatchObject({ type: 'result', id: 2 });
+    } finally {
+      live.raw.close();
+    }
+  }, 60_000);
 });
