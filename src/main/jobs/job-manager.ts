@@ -17,12 +17,19 @@ export interface JobManagerOptions {
   sqliteNativeBinding?: string | null | undefined;
   /** Jobs running at once; 1 by default because ML jobs already use every core. */
   concurrency?: number;
-  /** How long a cancelled job's worker may take to stop before it is terminated. */
+  /**
+   * How long a cancelled job's worker may take to stop before it is terminated; 60 s by default, because a worker
+   * terminated inside onnxruntime's session.run aborts the whole studio, and one run of a large teacher on a CPU can
+   * take tens of seconds. Only a worker that truly hangs should ever meet the timer.
+   */
   cancelGraceMs?: number;
   /** Minimum spacing of progress events per job; status changes are always delivered at once. */
   progressIntervalMs?: number;
   log?: (line: string) => void;
 }
+
+/** How long closing the manager (the studio quitting) waits for each running job's worker to stop. */
+const CLOSE_GRACE_MS = 5000;
 
 /** No job has this id. */
 export class JobNotFoundError extends Error {
@@ -60,6 +67,7 @@ export class JobManager {
   readonly #workerEnv: WorkerEnv;
   readonly #concurrency: number;
   readonly #cancelGraceMs: number;
+  readonly #closeGraceMs: number;
   readonly #progressIntervalMs: number;
   readonly #log: (line: string) => void;
   readonly #queue: string[] = [];
@@ -75,7 +83,8 @@ export class JobManager {
     this.#workerUrl = opts.workerUrl ?? defaultJobWorkerUrl();
     this.#workerEnv = { dataDir: opts.dataDir ?? null, sqliteNativeBinding: opts.sqliteNativeBinding ?? null };
     this.#concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
-    this.#cancelGraceMs = opts.cancelGraceMs ?? 5000;
+    this.#cancelGraceMs = opts.cancelGraceMs ?? 60_000;
+    this.#closeGraceMs = Math.min(this.#cancelGraceMs, CLOSE_GRACE_MS);
     this.#progressIntervalMs = opts.progressIntervalMs ?? 100;
     this.#log = opts.log ?? ((line) => console.error(line));
     const interrupted = this.#store.interruptUnfinished();
@@ -206,7 +215,7 @@ export class JobManager {
     if (run.worker.threadId === -1) return;
     const exited = new Promise<void>((resolve) => run.worker.once('exit', () => resolve()));
     if (!run.isSettled) this.#post(run, { type: 'cancel' });
-    const timer = setTimeout(() => void run.worker.terminate(), run.isSettled ? 0 : this.#cancelGraceMs);
+    const timer = setTimeout(() => void run.worker.terminate(), run.isSettled ? 0 : this.#closeGraceMs);
     await exited;
     clearTimeout(timer);
   }
