@@ -77,6 +77,12 @@ function passWhere(ctx: RuleContext, cond: Tensor, gy: Tensor): Tensor {
   return ctx.g.mul(gy, ctx.g.cast(cond, gy.dtype));
 }
 
+/** Whether `t` is a constant whose every element is 0. */
+function isZeroConstant(g: RuleContext['g'], t: Tensor): boolean {
+  const data = g.constantData(t);
+  return data !== undefined && Array.from(data as ArrayLike<number | bigint>, Number).every((v) => v === 0);
+}
+
 const relu: VjpRule = (ctx) => onlyInput(ctx, () => passWhere(ctx, ctx.g.greater(inp(ctx, 0), 0), gy0(ctx)));
 
 const leakyRelu: VjpRule = (ctx) =>
@@ -95,10 +101,16 @@ const clip: VjpRule = (ctx) => {
   const lo = ctx.node.inputs[1];
   const hi = ctx.node.inputs[2];
   // PyTorch's hardtanh/relu6 rule: the gradient passes strictly inside (min, max).
-  let gx = gy0(ctx);
-  if (hi) gx = passWhere(ctx, g.less(x, hi), gx);
-  if (lo) gx = passWhere(ctx, g.greater(x, lo), gx);
-  return [gx, null, null];
+  const gy = gy0(ctx);
+  if (lo && hi) {
+    // One mask instead of two: (x − lo)·(hi − x) > 0 exactly when lo < x < hi (a float difference is zero only for
+    // equal operands, so each factor has the right sign). Saves a Cast and a Mul over the whole tensor.
+    const above = isZeroConstant(g, lo) ? x : g.sub(x, lo);
+    return [passWhere(ctx, g.greater(g.mul(above, g.sub(hi, x)), 0), gy), null, null];
+  }
+  if (hi) return [passWhere(ctx, g.less(x, hi), gy), null, null];
+  if (lo) return [passWhere(ctx, g.greater(x, lo), gy), null, null];
+  return [gy, null, null];
 };
 
 const hardSwish: VjpRule = (ctx) =>

@@ -1,7 +1,9 @@
 // VJP checks of the elementwise ops (broadcasting arithmetic, activations, Where) against float64 finite differences.
 import { describe, expect, it } from 'vitest';
-import { Rng, type Graph, type Tensor } from '../../../../src/main/engine/graph/index.ts';
+import { gradients } from '../../../../src/main/engine/autodiff/index.ts';
+import { Graph, Rng, type Tensor } from '../../../../src/main/engine/graph/index.ts';
 import { TOLERANCE, worstErrors } from '../support/gradcheck.ts';
+import { runFloat, sessionFor } from '../support/ort.ts';
 
 type Build = (g: Graph) => { out: Tensor; wrt: Tensor[]; feeds?: ReadonlyMap<string, Float32Array> };
 
@@ -93,4 +95,22 @@ describe('elementwise gradients', () => {
       expect(e.gradient).toBeLessThan(TOLERANCE.gradient);
     });
   }
+});
+
+describe('clip gradient at its kinks', () => {
+  it('passes the gradient strictly inside (min, max) as PyTorch does, also for values a hair from a bound', async () => {
+    const below6 = Math.fround(6 - 2 ** -21); // the float just under 6
+    const xs = [-1, 0, 1e-30, 1e-7, 3, below6, 6, 6.5, -1e-30];
+    const expected = [0, 0, 1, 1, 1, 1, 0, 0, 0];
+    for (const [lo, hi] of [[0, 6], [-2, 6]] as const) {
+      const g = new Graph('clip-kinks');
+      const x = g.input('x', 'float32', [xs.length]);
+      const y = g.clip(x, lo, hi);
+      const [gx] = gradients(g, g.reduceSum(y, { keepdims: false }), [x]);
+      g.output('gx', gx!);
+      const out = await runFloat(await sessionFor(g), g, new Map([['x', Float32Array.from(xs)]]));
+      const want = lo === 0 ? expected : xs.map((v) => (v > lo && v < hi ? 1 : 0));
+      expect([...out.get('gx')!.data], `clip(${lo}, ${hi})`).toEqual(want);
+    }
+  });
 });
