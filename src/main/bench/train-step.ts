@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Graph, type Tensor } from '../engine/graph/index.ts';
+import { upsampledConcatConv3x3 } from '../engine/layers/upsampled-conv.ts';
 import { l1Loss } from '../engine/losses/index.ts';
 import { median, summarizeProfile } from '../engine/runtime/index.ts';
 import { compileTrainProgram, Trainer, type TrainProgram } from '../engine/train/index.ts';
@@ -28,7 +29,8 @@ export interface TrainStepBenchOptions {
 /**
  * The benchmark architecture (bench/torch/train_step.py builds the same in PyTorch):
  * enc1 = relu(conv3×3(3→16)); enc2/enc3 = MobileNet blocks (dw3×3 stride 2 → pw) to 32/64 channels; mid at 32²;
- * two decoder stages that upsample ×2 (nearest), concatenate the skip and apply a MobileNet block;
+ * two decoder stages that upsample ×2 (nearest), concatenate the skip and apply a MobileNet block (its depthwise
+ * conv through upsampledConcatConv3x3: the same function without the upsampled map's im2col);
  * out = x + conv1×1(16→3); loss = mean |out − y|; Adam lr 1e-3.
  */
 export function buildBenchProgram(batch = BENCH_BATCH, size = BENCH_SIZE): TrainProgram {
@@ -44,14 +46,20 @@ export function buildBenchProgram(batch = BENCH_BATCH, size = BENCH_SIZE): Train
     });
   const block = (name: string, t: Tensor, cout: number, stride: number): Tensor =>
     g.relu(conv(`${name}.pw`, g.relu(conv(`${name}.dw`, t, t.shape[1]!, 3, stride, t.shape[1]!)), cout, 1));
-  const up = (t: Tensor): Tensor => g.resize(t, { scales: [1, 1, 2, 2], mode: 'nearest' });
+  // A decoder block on concat(up(low), skip): the depthwise conv of the upsampled part skips the upsampled im2col.
+  const decoderBlock = (name: string, low: Tensor, skip: Tensor, cout: number): Tensor => {
+    const c = low.shape[1]! + skip.shape[1]!;
+    const w = g.param(`${name}.dw.weight`, [c, 1, 3, 3], 'he');
+    const dw = g.relu(upsampledConcatConv3x3(g, low, skip, w, g.param(`${name}.dw.bias`, [c], 'zeros'), { group: c }));
+    return g.relu(conv(`${name}.pw`, dw, cout, 1));
+  };
 
   const enc1 = g.relu(conv('enc1', x, 16, 3));
   const enc2 = block('enc2', enc1, 32, 2);
   const enc3 = block('enc3', enc2, 64, 2);
   const mid = block('mid', enc3, 64, 1);
-  const d2 = block('dec2', g.concat([up(mid), enc2], 1), 32, 1);
-  const d1 = block('dec1', g.concat([up(d2), enc1], 1), 16, 1);
+  const d2 = decoderBlock('dec2', mid, enc2, 32);
+  const d1 = decoderBlock('dec1', d2, enc1, 16);
   const out = g.output('out', g.add(x, conv('head', d1, 3, 1)));
   return compileTrainProgram({ graph: g, loss: l1Loss(g, out, y), forwardOutputs: ['out'], optimizer: { kind: 'adam' } });
 }

@@ -1,6 +1,6 @@
 // The student: a UNet with a MobileNetV2 inverted-residual encoder and decoder, predicting a bounded residual on its input.
 import { Graph, type Tensor } from '../engine/graph/index.ts';
-import { upsampledConv3x3 } from './upsampled-conv.ts';
+import { upsampledConcatConv3x3 } from '../engine/layers/upsampled-conv.ts';
 import { DEFAULT_STUDENT, STUDENT_LIMITS } from '../../shared/student/config.ts';
 import type { StudentConfig, StudentDescription } from '../../shared/student/types.ts';
 
@@ -64,7 +64,7 @@ export interface StudentGraph {
  * Builds the student for `batch` frames: stem (3×3, stride 2) → four encoder levels of two inverted residuals each
  * (the first strided) → four decoder levels (nearest ×2 upsampling, concat with the skip, one inverted residual) →
  * ×2 upsampling, concat with the input, 3×3 head → `input + residualScale·tanh(head)` (the head's upsampled part runs
- * at half resolution, see {@link upsampledConv3x3}). The output is declared as
+ * at half resolution, see {@link upsampledConcatConv3x3}). The output is declared as
  * {@link STUDENT_OUTPUT}; the caller may add a loss before emitting.
  */
 export function buildStudentGraph(config: StudentConfig, options: { batch?: number; seed?: number } = {}): StudentGraph {
@@ -108,11 +108,10 @@ export function buildStudentGraph(config: StudentConfig, options: { batch?: numb
     const cout = ch[level]!;
     x = block(`dec${level}`, g.concat([up(x), skip], 1), cout, cout * DECODER_EXPANSION, 1);
   }
-  // head = conv3×3(concat(up(x), input)), split by input channels so the upsampled part runs at half resolution.
+  // head = conv3×3(concat(up(x), input)), with the upsampled part at half resolution.
   const headW = g.param('head.weight', [3, x.shape[1]! + 3, 3, 3], { kind: 'normal', std: 1e-3 });
   const headB = g.param('head.bias', [3], 'zeros');
-  const [fromX, fromInput] = g.split(headW, [x.shape[1]!, 3], 1);
-  const head = g.add(upsampledConv3x3(g, x, fromX!), g.conv(input, fromInput!, headB, { pads: 1, name: 'head' }));
+  const head = upsampledConcatConv3x3(g, x, input, headW, headB);
   const output = g.output(STUDENT_OUTPUT, g.add(input, g.mul(g.tanh(head), cfg.residualScale)));
   return { graph: g, input, output };
 }
