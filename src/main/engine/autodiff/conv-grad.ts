@@ -43,6 +43,13 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   const kk = kernel.reduce((a, b) => a * b, 1);
   const np = n * outSp.reduce((a, b) => a * b, 1);
 
+  if (groups === 1 && kk === 1 && n > 1 && p.strides.every((s) => s === 1) && p.pads.every((v) => v === 0)) {
+    // A 1×1 conv: per image gy [M, P] · xᵀ [P, C], summed over the batch. The transpose folds into the MatMul
+    // (ORT's FusedMatMul), so neither activation is copied channel-first.
+    const sp = outSp.reduce((a, b) => a * b, 1);
+    const perImage = g.matmul(reshapeTo(g, gy, [n, m, sp]), g.transpose(reshapeTo(g, x, [n, c, sp]), [0, 2, 1]));
+    return reshapeTo(g, g.reduceSum(perImage, { axes: [0], keepdims: false }), wShape);
+  }
   const xt = swapBatchChannel(g, x); // [C, N, ...spatial]
   // Only the rows/cols a kernel offset can reach are needed: the end pad is k + s·(Ho−1) − H − p, clamped at 0.
   const endNeed = outSp.map(
