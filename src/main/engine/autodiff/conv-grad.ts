@@ -61,13 +61,24 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   const trivial = kk === 1 && p.strides.every((s) => s === 1) && xp.shape.every((d, i) => d === (i < 2 ? xt.shape[i] : outSp[i - 2]));
   const gyt = swapBatchChannel(g, gy); // [M, N, ...out]
   const axes = outSp.map((_, i) => i + 2);
+  // Strided convs cut the input into stride-phase planes once (strided Slices copy element by element), so that
+  // every kernel offset is a unit-stride Slice of one plane (whole rows copied).
+  const planes = new Map<string, Tensor>();
+  const plane = (phase: number[]): Tensor => {
+    const key = phase.join(',');
+    if (!planes.has(key)) planes.set(key, g.slice(xp, { starts: phase, ends: axes.map((a) => xp.shape[a]!), axes, steps: p.strides }));
+    return planes.get(key)!;
+  };
+  const isStrided = p.strides.some((s) => s !== 1);
   const slices = trivial
     ? [xp]
     : kernelOffsets(kernel).map((o) => {
         const starts = o.map((v, i) => v * p.dilations[i]!);
-        const ends = starts.map((s, i) => s + p.strides[i]! * (outSp[i]! - 1) + 1);
-        const steps = p.strides;
-        return g.slice(xp, { starts, ends, axes, steps: steps.some((s) => s !== 1) ? steps : undefined });
+        if (!isStrided) return g.slice(xp, { starts, ends: starts.map((s, i) => s + outSp[i]!), axes });
+        const from = plane(starts.map((s, i) => s % p.strides[i]!));
+        const begin = starts.map((s, i) => Math.floor(s / p.strides[i]!));
+        const whole = begin.every((b, i) => b === 0 && from.shape[i + 2] === outSp[i]);
+        return whole ? from : g.slice(from, { starts: begin, ends: begin.map((b, i) => b + outSp[i]!), axes });
       });
   if (groups === 1) {
     // One Gemm per kernel offset, stacked on the last axis: the k²-times-larger im2col matrix is never
