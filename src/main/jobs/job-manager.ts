@@ -28,6 +28,8 @@ export interface JobManagerOptions {
   log?: (line: string) => void;
 }
 
+/** How long a settled job's worker may take to end on its own before it is terminated. */
+const SETTLED_EXIT_GRACE_MS = 5000;
 /** How long closing the manager (the studio quitting) waits for each running job's worker to stop. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -321,7 +323,10 @@ export class JobManager {
     run.hasUnsavedProgress = false;
     this.#changed(run.id, true);
     // The worker's exit frees the slot (see #onExit), so the next job never overlaps a worker still shutting down.
-    void run.worker.terminate();
+    // It closes its port after its last message and ends on its own; terminating it at once could land inside an
+    // onnxruntime call still finishing (which aborts the studio), so only a worker that lingers is terminated.
+    const timer = setTimeout(() => void run.worker.terminate(), SETTLED_EXIT_GRACE_MS).unref();
+    run.worker.once('exit', () => clearTimeout(timer));
   }
 
   // Emits at most one change per job per interval; `force` (status changes) flushes now, so the final state always arrives.
