@@ -35,7 +35,7 @@ import type {
   RelevanceResult,
   SavePromptRequest,
 } from './effects/types.ts';
-import type { CheckpointInfo, RunDetail, RunInfo, StudentConfig, StudentDescription, StudentTrainParams, StudentTrainResult } from './student/types.ts';
+import type { CheckpointInfo, EstimateLosses, RunDetail, RunInfo, StudentConfig, StudentDescription, StudentTrainParams, StudentTrainResult } from './student/types.ts';
 import type { LiveRun, LiveStudentModel, LiveStudentSource } from './live/types.ts';
 
 /** Lifecycle of a job. `interrupted` means the app stopped while it ran; it can be resumed. */
@@ -253,7 +253,7 @@ export interface Requests {
   /** Checks the edit and the dataset name, then queues an `effects-pairs` job. */
   'effects:generate-pairs': { params: [request: EffectPairsParams]; result: JobInfo };
   /** Parameters, multiply-adds per frame and estimated training memory of a student at a batch size, before training. */
-  'students:describe': { params: [config: StudentConfig, batch: number]; result: StudentDescription };
+  'students:describe': { params: [config: StudentConfig, batch: number, losses: EstimateLosses]; result: StudentDescription };
   /** Checks the settings and the dataset's pairs (kind, count, sizes), then queues a `student-train` job. */
   'runs:start': { params: [params: StudentTrainParams]; result: JobInfo };
   /** Every training run, newest first. */

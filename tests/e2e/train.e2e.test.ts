@@ -42,6 +42,15 @@ describe('Train page', () => {
     await view.getByTestId('train-preset').selectOption('fast');
     const fastMacs = Number(await view.getByTestId('train-estimate').getAttribute('data-macs'));
     expect(fastMacs).toBeGreaterThan(0);
+    // Switching the adversarial term on adds the discriminator to the memory estimate; switching it off takes it out.
+    const memory = view.getByTestId('train-estimate-memory');
+    const studentBytes = Number(await memory.getAttribute('data-bytes'));
+    await view.getByTestId('train-advanced-losses').locator('summary').click();
+    await view.getByTestId('train-adversarial-on').check();
+    await expect.poll(() => memory.getAttribute('data-bytes').then(Number)).toBeGreaterThan(studentBytes);
+    expect(await memory.innerText()).toContain('of it the discriminator');
+    await view.getByTestId('train-adversarial-on').uncheck();
+    await expect.poll(() => memory.getAttribute('data-bytes').then(Number)).toBe(studentBytes);
 
     const run = await app.startTraining('effect pairs', {
       size: '64×64',

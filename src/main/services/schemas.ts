@@ -31,7 +31,7 @@ import {
   type SavePromptRequest,
 } from '../../shared/effects/types.ts';
 import { LOSS_LIMITS, STUDENT_LIMITS, TRAIN_LIMITS } from '../../shared/student/config.ts';
-import type { AdversarialLossParams, PerceptualLossParams, StudentConfig, StudentTrainParams } from '../../shared/student/types.ts';
+import type { AdversarialLossParams, EstimateLosses, PerceptualLossParams, StudentConfig, StudentTrainParams } from '../../shared/student/types.ts';
 
 /** Longest id accepted; ids are UUIDs, so anything longer is malformed. */
 const MAX_ID_LENGTH = 100;
@@ -301,7 +301,11 @@ export const REQUEST_SCHEMAS = {
   'effects:delete-prompt': z.tuple([rowId]),
   'effects:preview': z.tuple([effectPreviewParams]),
   'effects:generate-pairs': z.tuple([effectPairsParams]),
-  'students:describe': z.tuple([studentConfig, z.number().int().min(1).max(256)]),
+  'students:describe': z.tuple([
+    studentConfig,
+    z.number().int().min(1).max(256),
+    z.strictObject({ adversarial: adversarialLossParams.nullable(), perceptual: z.boolean() }) satisfies z.ZodType<EstimateLosses>,
+  ]),
   'runs:start': z.tuple([studentTrainParams]),
   'runs:list': z.tuple([]),
   'runs:get': z.tuple([rowId]),

@@ -198,7 +198,7 @@ export class Studio {
         this.effects.checkPairs(request);
         return toJobInfo(this.#jobs.start('effects-pairs', request));
       },
-      'students:describe': (config, batch) => this.students.describe(config, batch),
+      'students:describe': (config, batch, losses) => this.students.describe(config, batch, losses),
       'runs:start': async (params) => {
         // A feature network given by path is stored first: the queued run carries its sha.
         const ready = await this.students.checkStart(params);

@@ -4,7 +4,7 @@ import { lsganDiscriminatorLoss } from '../engine/losses/index.ts';
 import { compileTrainProgram, type TrainProgram } from '../engine/train/index.ts';
 import { LOSS_LIMITS } from '../../shared/student/config.ts';
 import type { AdversarialLossParams, StudentTrainParams } from '../../shared/student/types.ts';
-import { STUDENT_INPUT, StudentConfigError } from './model.ts';
+import { STUDENT_INPUT, StudentConfigError, trainingBytesOf } from './model.ts';
 
 /** Prefix of the discriminator's parameters (in its own program and, frozen, in the student's). */
 export const DISCRIMINATOR_PREFIX = 'disc.';
@@ -51,6 +51,17 @@ export function discriminatorScores(g: Graph, input: Tensor, image: Tensor, widt
     x = g.leakyRelu(conv('conv2', x, 2 * width, 4, 2), LEAK);
     return conv('head', x, 1, 3, 1);
   });
+}
+
+/**
+ * Training memory of the discriminator at `size`² and `batch`: each step it scores the real and the fake pair in its
+ * own program and the fake once more in the student's.
+ */
+export function discriminatorTrainingBytes(size: number, batch: number, width: number): number {
+  const g = new Graph('discriminator-estimate');
+  const frame = (name: string): Tensor => g.input(name, 'float32', [1, 3, size, size]);
+  discriminatorScores(g, frame(STUDENT_INPUT), frame(REAL_INPUT), width);
+  return trainingBytesOf(g, batch, 3);
 }
 
 /**

@@ -140,22 +140,31 @@ const TRAIN_COPIES_PER_PARAM = 7;
 const ACTIVATION_FACTOR = 3;
 
 /**
- * Parameters, multiply-adds per frame and an estimate of training memory at `batch`: forward activations
- * (every node output of one frame) × batch × {@link ACTIVATION_FACTOR}, plus {@link TRAIN_COPIES_PER_PARAM} copies of the weights.
+ * Training memory of a network whose forward `graph` takes one frame, at `batch` frames, each passing through it
+ * `passes` times per step: every node output × batch × passes × {@link ACTIVATION_FACTOR}, plus
+ * {@link TRAIN_COPIES_PER_PARAM} copies of the weights.
  */
+export function trainingBytesOf(graph: Graph, batch: number, passes = 1): number {
+  const parameters = graph.params.reduce((n, p) => n + p.init.length, 0);
+  const activations = graph.nodes.reduce((n, node) => n + node.outputs.reduce((m, t) => m + t.size, 0), 0);
+  return (activations * batch * passes * ACTIVATION_FACTOR + parameters * TRAIN_COPIES_PER_PARAM) * F32;
+}
+
+/** Parameters, multiply-adds per frame and an estimate of training memory at `batch` ({@link trainingBytesOf}). */
 export function describeStudent(config: StudentConfig, batch = 8): StudentDescription {
   const cfg = validateStudentConfig(config);
   if (!Number.isInteger(batch) || batch < 1 || batch > 256) throw new StudentConfigError(`batch ${batch} must be an integer from 1 to 256`);
   const { graph } = buildStudentGraph(cfg, { batch: 1 });
   const parameters = graph.params.reduce((n, p) => n + p.init.length, 0);
-  const activations = graph.nodes.reduce((n, node) => n + node.outputs.reduce((m, t) => m + t.size, 0), 0);
   const ch = studentChannels(cfg.width);
   const levels = ch.map((channels, i) => ({ name: i === 0 ? 'stem' : `enc${i}`, size: cfg.size >> (i + 1), channels }));
   return {
     config: cfg,
     parameters,
     macs: countMacs(graph),
-    trainingBytes: (activations * batch * ACTIVATION_FACTOR + parameters * TRAIN_COPIES_PER_PARAM) * F32,
+    trainingBytes: trainingBytesOf(graph, batch),
+    discriminatorBytes: 0,
+    uncounted: [],
     batch,
     levels,
   };

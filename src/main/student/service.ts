@@ -1,8 +1,9 @@
 // The studio's student requests: size estimates, the checks before a training job is queued, and reading runs.
-import type { CheckpointInfo, RunDetail, RunInfo, StudentConfig, StudentDescription, StudentTrainParams } from '../../shared/student/types.ts';
+import type { CheckpointInfo, EstimateLosses, RunDetail, RunInfo, StudentConfig, StudentDescription, StudentTrainParams } from '../../shared/student/types.ts';
 import type { BlobStore } from '../core/blob-store.ts';
 import type { Database } from '../core/db/database.ts';
 import { DatasetStore } from '../datasets/store.ts';
+import { discriminatorTrainingBytes, validateAdversarialParams } from './adversarial.ts';
 import { checkPairs, listPairs } from './data.ts';
 import { describeStudent, StudentConfigError } from './model.ts';
 import { checkFeatureNetwork, FEATURE_NETWORK_KIND, readFeatureNetworkFile } from './perceptual.ts';
@@ -45,9 +46,16 @@ export class StudentService {
     this.#blobs = blobs;
   }
 
-  /** Parameters, multiply-adds and training memory of a student at `batch`; throws `StudentConfigError` when out of range. */
-  describe(config: StudentConfig, batch: number): StudentDescription {
-    return describeStudent(config, batch);
+  /**
+   * Parameters, multiply-adds and training memory of a student at `batch`, with the discriminator when `losses` has
+   * the adversarial term; throws `StudentConfigError` when a value is out of range.
+   */
+  describe(config: StudentConfig, batch: number, losses: EstimateLosses = { adversarial: null, perceptual: false }): StudentDescription {
+    const d = describeStudent(config, batch);
+    const adversarial = losses.adversarial === null ? null : validateAdversarialParams(losses.adversarial);
+    const discriminatorBytes = adversarial === null ? 0 : discriminatorTrainingBytes(d.config.size, batch, adversarial.discriminatorWidth);
+    const uncounted = losses.perceptual ? ['the perceptual feature network'] : [];
+    return { ...d, trainingBytes: d.trainingBytes + discriminatorBytes, discriminatorBytes, uncounted };
   }
 
   /**

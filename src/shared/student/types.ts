@@ -14,6 +14,12 @@ export interface StudentConfig {
   residualScale: number;
 }
 
+/** The optional loss terms an estimate should count: the discriminator's settings, and whether a feature network is used. */
+export interface EstimateLosses {
+  adversarial: AdversarialLossParams | null;
+  perceptual: boolean;
+}
+
 /** What a student costs, reported before training starts. */
 export interface StudentDescription {
   config: StudentConfig;
@@ -21,8 +27,15 @@ export interface StudentDescription {
   parameters: number;
   /** Multiply-adds of one forward pass on one frame. */
   macs: number;
-  /** Estimated training memory in bytes for `batch` (activations kept for the backward pass, weights, Adam state). */
+  /**
+   * Estimated training memory in bytes for `batch` (activations kept for the backward pass, weights, Adam state),
+   * including the adversarial discriminator when it is on.
+   */
   trainingBytes: number;
+  /** The discriminator's share of `trainingBytes` (0 without the adversarial term). */
+  discriminatorBytes: number;
+  /** Loss networks whose memory is not in the estimate (a perceptual network is only read when training starts). */
+  uncounted: string[];
   batch: number;
   /** Resolution and channels of each level, encoder first. */
   levels: { name: string; size: number; channels: number }[];

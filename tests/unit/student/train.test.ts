@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode, JobInfo, Result } from '../../../src/shared/contract.ts';
 import { DEFAULT_TRAIN_PARAMS } from '../../../src/shared/student/config.ts';
-import type { CheckpointInfo, RunDetail, RunInfo, StudentTrainParams, StudentTrainResult } from '../../../src/shared/student/types.ts';
+import type { CheckpointInfo, RunDetail, RunInfo, StudentDescription, StudentTrainParams, StudentTrainResult } from '../../../src/shared/student/types.ts';
 import { Studio } from '../../../src/main/services/studio.ts';
 import { imageMetrics } from '../../../src/main/student/metrics.ts';
 import { RunStore } from '../../../src/main/student/runs.ts';
@@ -184,14 +184,26 @@ describe('student training through the studio', () => {
     expect(value<RunInfo[]>(await studio.handle('runs:list', []))).toEqual([]);
   }, 60_000);
 
-  it('estimates size and cost before training', async () => {
-    const d = value<{ parameters: number; macs: number; trainingBytes: number }>(
-      await studio.handle('students:describe', [{ size: 256, width: 1, activation: 'relu6', residualScale: 1 }, 8]),
-    );
+  it('estimates size and cost before training, with the discriminator when the adversarial term is on', async () => {
+    const config = { size: 256, width: 1, activation: 'relu6', residualScale: 1 };
+    const plain = { adversarial: null, perceptual: false };
+    const d = value<StudentDescription>(await studio.handle('students:describe', [config, 8, plain]));
     expect(d.parameters).toBeGreaterThan(100_000);
     expect(d.macs).toBeGreaterThan(1e8);
     expect(d.trainingBytes).toBeGreaterThan(d.parameters * 4);
-    expectError(await studio.handle('students:describe', [{ size: 256, width: 3, activation: 'relu6', residualScale: 1 }, 8]), 'invalid-request', /width/);
+    expect(d).toMatchObject({ discriminatorBytes: 0, uncounted: [] });
+
+    const adversarial = { weight: 0.05, discriminatorWidth: 64 };
+    const withGan = value<StudentDescription>(await studio.handle('students:describe', [config, 8, { adversarial, perceptual: true }]));
+    // A 64-wide PatchGAN at 256², batch 8: its first layer alone keeps 8 × 3 passes × 64 × 128² floats.
+    expect(withGan.discriminatorBytes).toBeGreaterThan(8 * 3 * 64 * 128 * 128 * 4);
+    expect(withGan.trainingBytes).toBe(d.trainingBytes + withGan.discriminatorBytes);
+    expect(withGan.uncounted).toEqual(['the perceptual feature network']);
+    const wider = value<StudentDescription>(await studio.handle('students:describe', [config, 8, { adversarial: { ...adversarial, discriminatorWidth: 128 }, perceptual: false }]));
+    expect(wider.discriminatorBytes).toBeGreaterThan(withGan.discriminatorBytes);
+
+    expectError(await studio.handle('students:describe', [{ ...config, width: 3 }, 8, plain]), 'invalid-request', /width/);
+    expectError(await studio.handle('students:describe', [config, 8, { adversarial: { weight: 0.05, discriminatorWidth: 0 }, perceptual: false }]), 'invalid-request', /discriminatorWidth/);
   });
 
   it('pauses, survives a killed worker, resumes from the newest checkpoint and ends like an uninterrupted run', async () => {

@@ -164,10 +164,16 @@ export class TrainState {
     queueMicrotask(() => void this.refreshEstimate());
   }
 
+  /** Re-estimates after a change of the advanced losses (they are not part of a preset). */
+  lossesChanged(): void {
+    queueMicrotask(() => void this.refreshEstimate());
+  }
+
   /** Asks main for the student's parameters, multiply-adds and training memory (the answer for the latest settings wins). */
   async refreshEstimate(): Promise<void> {
     const seq = ++this.#estimateSeq;
-    const result = await this.#api.invoke('students:describe', { ...this.settings.student }, this.settings.batch);
+    const losses = { adversarial: this.losses.isAdversarialOn ? withLosses(this.settings, this.losses).adversarial! : null, perceptual: this.losses.isPerceptualOn };
+    const result = await this.#api.invoke('students:describe', { ...this.settings.student }, this.settings.batch, losses);
     if (seq !== this.#estimateSeq) return;
     if (result.ok) {
       this.estimate = result.value;
