@@ -12,6 +12,9 @@ export interface ConvParams {
   readonly group: number;
 }
 
+/** Largest im2col (input channels × kernel elements) that an ungrouped weight gradient concatenates for one Gemm. */
+const SMALL_IM2COL_ROWS = 32;
+
 /** Every offset of a kernel, row-major (the order of the weight's spatial elements). */
 export function kernelOffsets(kernel: readonly number[]): number[][] {
   let out: number[][] = [[]];
@@ -80,6 +83,12 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
         const whole = begin.every((b, i) => b === 0 && from.shape[i + 2] === outSp[i]);
         return whole ? from : g.slice(from, { starts: begin, ends: begin.map((b, i) => b + outSp[i]!), axes });
       });
+  if (groups === 1 && slices.length > 1 && c * kk <= SMALL_IM2COL_ROWS) {
+    // Few input channels (an RGB stem): the im2col is small, and one Gemm over it beats k² Gemms of tiny outputs.
+    const cols = reshapeTo(g, g.concat(slices, 0), [kk * c, np]); // offset-major rows
+    const gw = g.gemm(reshapeTo(g, gyt, [m, np]), cols, null, { transB: true }); // [M, k²·C]
+    return reshapeTo(g, permute(g, reshapeTo(g, gw, [m, kk, c]), [0, 2, 1]), wShape);
+  }
   if (groups === 1) {
     // One Gemm per kernel offset, stacked on the last axis: the k²-times-larger im2col matrix is never
     // concatenated (writing and reading it again cost more than the k² small launches).

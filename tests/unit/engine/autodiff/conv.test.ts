@@ -26,6 +26,9 @@ const convCases: ConvCase[] = [
   { name: 'depthwise stride 2', x: [2, 3, 8, 7], w: [3, 1, 3, 3], group: 3, strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'depthwise multiplier 2', x: [1, 3, 6, 5], w: [6, 1, 3, 3], group: 3, pads: [1, 1, 1, 1] },
   { name: '1×1 pointwise', x: [2, 5, 4, 3], w: [3, 5, 1, 1], bias: true },
+  // Above 32 im2col rows the weight gradient takes one Gemm per kernel offset instead of one over the concatenation.
+  { name: '3×3, 5 input channels', x: [2, 5, 6, 5], w: [3, 5, 3, 3], pads: [1, 1, 1, 1] },
+  { name: '3×3 stride 2, 4 input channels', x: [1, 4, 7, 6], w: [2, 4, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: '1×1 stride 2', x: [2, 3, 5, 5], w: [4, 3, 1, 1], strides: [2, 2] },
   { name: 'pads beyond kernel extent', x: [1, 2, 4, 4], w: [2, 2, 2, 2], pads: [2, 1, 3, 2] },
   { name: '4×4 stride 3', x: [1, 2, 11, 10], w: [2, 2, 4, 4], strides: [3, 3], pads: [1, 0, 2, 1] },
