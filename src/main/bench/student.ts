@@ -29,7 +29,8 @@ function uniform(seed: number, n: number): Float32Array {
   return out;
 }
 
-const ROUNDS = 4;
+/** Alternations of ORT and PyTorch: many short rounds, so that a shared host's changing load hits both alike. */
+const ROUNDS = 8;
 
 /**
  * Times the default student (256², width 1, batch 8, the default loss and AdamW with clipping) training in ORT on

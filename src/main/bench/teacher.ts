@@ -71,7 +71,7 @@ export async function runTeacherBench(opts: TeacherBenchOptions = {}): Promise<R
         : null;
       if (twin instanceof TorchTwin) {
         // fused_modconv=False: of NVIDIA's two modulated-conv paths, the faster one on a CPU (and the studio's own algorithm).
-        timed = await alternateRounds(batches, 1, ortBatch, twin).finally(() => twin.close());
+        timed = await alternateRounds(batches, 1, ortBatch, twin, 0).finally(() => twin.close());
         twinReport = { available: true, ...twin.info };
       } else {
         timed = { ort: await timeSteps(batches, ortBatch), torch: null };

@@ -79,18 +79,22 @@ export interface AlternatedTimes {
 
 /**
  * Alternates `rounds` rounds of `perRound` ORT steps (each `ortStep()` answers its milliseconds) and `perRound`
- * PyTorch steps, so that a change in machine load hits both sides alike.
+ * PyTorch steps, so that a change in machine load hits both sides alike. Each round starts with `settle` unmeasured
+ * steps on each side (default 1): the first step after a switch pays for it (caches, the other runtime's threads
+ * still spinning), which would favour neither side only if rounds were long. Steps of seconds need none.
  */
 export async function alternateRounds(
   rounds: number,
   perRound: number,
   ortStep: () => Promise<number>,
   twin: Pick<TorchTwin, 'run'>,
+  settle = 1,
 ): Promise<AlternatedTimes> {
   const times: AlternatedTimes = { ort: [], torch: [] };
   for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < settle; i++) await ortStep();
     times.ort.push(...(await timeSteps(perRound, ortStep)));
-    times.torch.push(...(await twin.run(perRound)));
+    times.torch.push(...(await twin.run(perRound + settle)).slice(settle));
   }
   return times;
 }

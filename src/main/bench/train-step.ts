@@ -13,6 +13,8 @@ import { alternateRounds, timeSteps, TorchTwin } from './torch-twin.ts';
 export const BENCH_BATCH = 8;
 export const BENCH_SIZE = 128;
 const LR = 1e-3;
+/** Alternations of ORT and PyTorch at most. */
+const ROUNDS = 10;
 
 /** Options of `runTrainStepBench`. */
 export interface TrainStepBenchOptions {
@@ -100,8 +102,10 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   };
   for (let i = 0; i < warmup; i++) await ortStep();
   const twin = await TorchTwin.start('train_step.py', ['--batch', String(BENCH_BATCH), '--size', String(BENCH_SIZE), '--warmup', String(warmup)], threads);
-  // Alternating rounds put ORT and PyTorch under the same machine load; without a twin ORT runs alone.
-  const rounds = 4;
+  // Alternating rounds put ORT and PyTorch under the same machine load; without a twin ORT runs alone. Ten short
+  // rounds rather than four long ones: on a shared host the load changes within seconds (ratios spread 1.05–1.49 with
+  // four rounds, 1.02–1.04 with ten).
+  const rounds = Math.max(1, Math.min(steps, ROUNDS));
   const perRound = Math.max(1, Math.ceil(steps / rounds));
   const timed = twin instanceof TorchTwin ? await alternateRounds(rounds, perRound, ortStep, twin).finally(() => twin.close()) : null;
   const times = timed?.ort ?? (await timeSteps(rounds * perRound, ortStep));

@@ -10,19 +10,24 @@ describe('TorchTwin', () => {
     const twin = await TorchTwin.start('train_step.py', ['--batch', '1', '--size', '16', '--warmup', '1'], 1);
     if (!(twin instanceof TorchTwin)) throw new Error(twin.note);
     const order: string[] = [];
+    // Each ORT "step" answers its call number, so the test sees which ones were kept.
     const ortStep = async (): Promise<number> => {
       order.push('ort');
-      return 1;
+      return order.filter((o) => o === 'ort').length;
     };
+    const requested: number[] = [];
     const times = await alternateRounds(3, 2, ortStep, {
       run: async (n: number) => {
         order.push('torch');
+        requested.push(n);
         return twin.run(n);
       },
     });
     await twin.close();
-    expect(order).toEqual(['ort', 'ort', 'torch', 'ort', 'ort', 'torch', 'ort', 'ort', 'torch']);
-    expect(times.ort).toEqual([1, 1, 1, 1, 1, 1]);
+    // Every round: one unmeasured ORT step, two measured, then PyTorch likewise (three steps, the first dropped).
+    expect(order).toEqual(['ort', 'ort', 'ort', 'torch', 'ort', 'ort', 'ort', 'torch', 'ort', 'ort', 'ort', 'torch']);
+    expect(times.ort).toEqual([2, 3, 5, 6, 8, 9]);
+    expect(requested).toEqual([3, 3, 3]);
     expect(times.torch).toHaveLength(6);
     expect(times.torch.every((ms) => ms > 0)).toBe(true);
     expect(twin.info).toMatchObject({ ready: true, params: 13763, threads: 1 });
