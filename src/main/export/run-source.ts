@@ -10,7 +10,7 @@ import { DatasetStore } from '../datasets/store.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from '../engine/train/checkpoint.ts';
 import { parseSafetensors } from '../engine/safetensors/index.ts';
 import { listPairs, type PairRef } from '../student/data.ts';
-import { buildStudentGraph, studentForwardModel } from '../student/model.ts';
+import { buildStudentGraph, deployableStudentModel } from '../student/model.ts';
 import { RunNotFoundError, RunStore } from '../student/runs.ts';
 import { TeacherStore } from '../teachers/store.ts';
 import type { ManifestPrompt, ManifestProvenance } from './manifest.ts';
@@ -37,7 +37,7 @@ export interface RunPackageSource extends PackageSource {
   checkpoint: CheckpointInfo;
 }
 
-/** A run's checkpoint built into the deployable forward model (ONNX bytes, batch 1, weights as initializers). */
+/** A run's checkpoint built into the deployable forward model (ONNX bytes, batch 1, weights as initializers, constants folded). */
 export async function runCheckpointModel(
   db: Database,
   blobs: BlobStore,
@@ -53,7 +53,7 @@ export async function runCheckpointModel(
   }
   const checkpoint = chooseCheckpoint(run, checkpointStep);
   const weights = checkpointWeights(await blobs.read(checkpoint.sha), run, checkpoint);
-  return { run, checkpoint, model: studentForwardModel(run.config.student, weights) };
+  return { run, checkpoint, model: await deployableStudentModel(run.config.student, weights) };
 }
 
 /** Builds the package source of a run's checkpoint; every missing piece is an {@link ExportError} saying which. */

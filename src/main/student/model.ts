@@ -1,6 +1,7 @@
 // The student: a UNet with a MobileNetV2 inverted-residual encoder and decoder, predicting a bounded residual on its input.
 import { Graph, type Tensor } from '../engine/graph/index.ts';
 import { upsampledConcatConv3x3 } from '../engine/layers/upsampled-conv.ts';
+import { foldConstants } from '../engine/runtime/index.ts';
 import { DEFAULT_STUDENT, STUDENT_LIMITS } from '../../shared/student/config.ts';
 import type { StudentConfig, StudentDescription } from '../../shared/student/types.ts';
 
@@ -180,4 +181,12 @@ export function studentForwardModel(config: StudentConfig, weights: ReadonlyMap<
     if (w.length !== p.init.length) throw new StudentConfigError(`weight "${p.name}" has ${w.length} values, the student needs ${p.init.length}`);
   }
   return graph.toModelBytes({ params: 'initializers', values: weights, outputs: [STUDENT_OUTPUT] });
+}
+
+/**
+ * What a package ships: {@link studentForwardModel} with its weight-only arithmetic (the head's phase kernels)
+ * folded into initializers, so no runtime computes it per load and an fp16 copy holds no float16 MatMuls.
+ */
+export async function deployableStudentModel(config: StudentConfig, weights: ReadonlyMap<string, Float32Array>): Promise<Uint8Array> {
+  return foldConstants(studentForwardModel(config, weights));
 }

@@ -5,7 +5,7 @@ import { l1Loss } from '../../../src/main/engine/losses/index.ts';
 import { compileTrainProgram, Trainer } from '../../../src/main/engine/train/index.ts';
 import { verifyPackage } from '../../../src/main/export/verify.ts';
 import { writePackage } from '../../../src/main/export/writer.ts';
-import { buildStudentGraph, STUDENT_OUTPUT, studentForwardModel } from '../../../src/main/student/model.ts';
+import { buildStudentGraph, deployableStudentModel, STUDENT_OUTPUT } from '../../../src/main/student/model.ts';
 import type { StudentConfig } from '../../../src/shared/student/types.ts';
 import { makePhoto, makeSource, tempDir } from './helpers.ts';
 
@@ -35,7 +35,7 @@ describe('exporting a trained student', () => {
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     const weights = await trainer.weights();
 
-    const source = await makeSource(studentForwardModel(CONFIG, weights));
+    const source = await makeSource(await deployableStudentModel(CONFIG, weights));
     const out = join(tmp.dir, 'student.fxpkg');
     const written = await writePackage(
       { ...source, valueRange: [0, 1], previewImages: [await makePhoto(80, 64, 0), await makePhoto(64, 64, 2)] },

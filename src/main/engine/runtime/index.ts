@@ -1,4 +1,5 @@
 // Public entry of the runtime: the studio's one ONNX Runtime session factory and the device probe.
+export { foldConstants } from './fold.ts';
 export {
   createSession,
   median,
