@@ -56,6 +56,13 @@ export interface RelevanceCheckpoint {
   done: number;
 }
 
+/** Releases the blob references a relevance checkpoint holds (its job was cancelled, so nothing resumes it). */
+export function releaseRelevanceCheckpoint(blobs: BlobStore, checkpoint: unknown): void {
+  const c = checkpoint as Partial<RelevanceCheckpoint> | null;
+  if (typeof c?.statsSha === 'string') blobs.release(c.statsSha);
+  if (typeof c?.partialSha === 'string') blobs.release(c.partialSha);
+}
+
 function floats(bytes: Buffer): Float32Array {
   // Copied so the view is aligned whatever the Buffer's offset in its pool.
   return new Float32Array(Uint8Array.from(bytes).buffer);

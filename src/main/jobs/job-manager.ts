@@ -23,6 +23,11 @@ export interface JobManagerOptions {
    * take tens of seconds. Only a worker that truly hangs should ever meet the timer.
    */
   cancelGraceMs?: number;
+  /**
+   * Called once with the checkpoint a cancelled job leaves behind (nothing can resume a cancelled job), before it is
+   * forgotten: what the checkpoint holds, such as blob references, can be released.
+   */
+  onCheckpointDiscarded?: (kind: string, checkpoint: unknown) => void;
   /** Minimum spacing of progress events per job; status changes are always delivered at once. */
   progressIntervalMs?: number;
   log?: (line: string) => void;
@@ -69,6 +74,7 @@ export class JobManager {
   readonly #workerEnv: WorkerEnv;
   readonly #concurrency: number;
   readonly #cancelGraceMs: number;
+  readonly #onCheckpointDiscarded: ((kind: string, checkpoint: unknown) => void) | null;
   readonly #closeGraceMs: number;
   readonly #progressIntervalMs: number;
   readonly #log: (line: string) => void;
@@ -86,6 +92,7 @@ export class JobManager {
     this.#workerEnv = { dataDir: opts.dataDir ?? null, sqliteNativeBinding: opts.sqliteNativeBinding ?? null };
     this.#concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
     this.#cancelGraceMs = opts.cancelGraceMs ?? 60_000;
+    this.#onCheckpointDiscarded = opts.onCheckpointDiscarded ?? null;
     this.#closeGraceMs = Math.min(this.#cancelGraceMs, CLOSE_GRACE_MS);
     this.#progressIntervalMs = opts.progressIntervalMs ?? 100;
     this.#log = opts.log ?? ((line) => console.error(line));
@@ -140,6 +147,7 @@ export class JobManager {
       return this.get(id)!;
     }
     if (!this.#store.cancelWaiting(id)) throw new JobStateError(`Job ${id} is ${job.status}; only queued, running or interrupted jobs can be cancelled`);
+    this.#discardCheckpoint(id);
     this.#removeFromQueue(id);
     this.#changed(id, true);
     return this.get(id)!;
@@ -321,12 +329,24 @@ export class JobManager {
       this.#store.finish(run.id, 'failed', { progress: run.progress, error: `the job's result could not be stored: ${messageOf(error)}` });
     }
     run.hasUnsavedProgress = false;
+    if (status === 'cancelled' && !run.isPauseRequested) this.#discardCheckpoint(run.id);
     this.#changed(run.id, true);
     // The worker's exit frees the slot (see #onExit), so the next job never overlaps a worker still shutting down.
     // It closes its port after its last message and ends on its own; terminating it at once could land inside an
     // onnxruntime call still finishing (which aborts the studio), so only a worker that lingers is terminated.
     const timer = setTimeout(() => void run.worker.terminate(), SETTLED_EXIT_GRACE_MS).unref();
     run.worker.once('exit', () => clearTimeout(timer));
+  }
+
+  // A cancelled job is never resumed: its checkpoint is forgotten, and what it held is handed over once.
+  #discardCheckpoint(id: string): void {
+    const job = this.#store.get(id);
+    if (job?.status !== 'cancelled' || job.checkpoint === null || !this.#store.dropCheckpoint(id)) return;
+    try {
+      this.#onCheckpointDiscarded?.(job.kind, job.checkpoint);
+    } catch (error) {
+      this.#log(`jobs: releasing what cancelled job ${id} held failed: ${messageOf(error)}`);
+    }
   }
 
   // Emits at most one change per job per interval; `force` (status changes) flushes now, so the final state always arrives.

@@ -52,6 +52,7 @@ export class JobStore {
     markRunning: Statement<[number, string]>;
     saveProgress: Statement<[number, number, string, string]>;
     saveCheckpoint: Statement<[string, string]>;
+    dropCheckpoint: Statement<[string]>;
     finish: Statement<[string, number, number, string, string | null, string | null, number, string]>;
     cancelWaiting: Statement<[number, string]>;
     requeue: Statement<[string]>;
@@ -74,6 +75,7 @@ export class JobStore {
         `UPDATE jobs SET progress_step = ?, progress_total = ?, progress_message = ? WHERE id = ? AND status = 'running'`,
       ),
       saveCheckpoint: db.prepare(`UPDATE jobs SET checkpoint = ? WHERE id = ? AND status = 'running'`),
+      dropCheckpoint: db.prepare(`UPDATE jobs SET checkpoint = NULL WHERE id = ? AND status = 'cancelled' AND checkpoint IS NOT NULL`),
       finish: db.prepare(
         `UPDATE jobs SET status = ?, progress_step = ?, progress_total = ?, progress_message = ?, error = ?, result = ?,
            finished_at = ? WHERE id = ?`,
@@ -134,6 +136,11 @@ export class JobStore {
   /** Records the JSON state a running job can resume from. */
   saveCheckpoint(id: string, state: unknown): void {
     this.#sql.saveCheckpoint.run(JSON.stringify(state ?? null), id);
+  }
+
+  /** Forgets a cancelled job's checkpoint (nothing can resume it); true when there was one to forget. */
+  dropCheckpoint(id: string): boolean {
+    return this.#sql.dropCheckpoint.run(id).changes === 1;
   }
 
   /** Moves a job to a final state with its last progress, error and result. */

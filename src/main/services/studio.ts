@@ -26,7 +26,7 @@ import { TeacherExistsError, TeacherNotFoundError } from '../teachers/store.ts';
 import { TeacherRequestError } from '../teachers/weights.ts';
 import { ExportRequestError, ExportService } from '../export/service.ts';
 import { ClipFolderError } from '../engine/clip/index.ts';
-import { RelevanceMissingError } from '../effects/edits.ts';
+import { releaseRelevanceCheckpoint, RelevanceMissingError } from '../effects/edits.ts';
 import { EffectRequestError, EffectsService } from '../effects/service.ts';
 import { ClipExistsError, EffectNotFoundError } from '../effects/store.ts';
 import { TrainingDataError } from '../student/data.ts';
@@ -98,6 +98,10 @@ export class Studio {
       dataDir: opts.dataDir,
       sqliteNativeBinding: opts.sqliteNativeBinding,
       concurrency: opts.concurrency ?? 1,
+      // A cancelled relevance job's statistics and partial directions are never resumed from.
+      onCheckpointDiscarded: (kind, checkpoint) => {
+        if (kind === 'effects-relevance') releaseRelevanceCheckpoint(this.blobs, checkpoint);
+      },
       log,
     });
     this.#jobs.onChange((job) => this.#emit('jobs:did-change', toJobInfo(job)));

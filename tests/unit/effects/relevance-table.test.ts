@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TeacherInfo } from '../../../src/shared/teachers/types.ts';
 import { byteLevelVocabulary, loadClip, writeTinyClip } from '../../../src/main/engine/clip/index.ts';
 import { importClip, loadStoredClip } from '../../../src/main/effects/clip-store.ts';
-import { computeRelevanceTable, type RelevanceCheckpoint } from '../../../src/main/effects/edits.ts';
+import { computeRelevanceTable, releaseRelevanceCheckpoint, type RelevanceCheckpoint } from '../../../src/main/effects/edits.ts';
 import { Studio } from '../../../src/main/services/studio.ts';
 import { makeTempDir } from '../core/temp-dir.ts';
 
@@ -106,5 +106,26 @@ describe('the relevance table', () => {
     studio.teachers.delete(teacher.id);
     expect(refs(replaced.directionsSha)).toBe(0);
     expect(refs(replaced.statsSha)).toBe(0);
+  });
+
+  it('lets go of a stopped run’s blobs when its job is cancelled for good', async () => {
+    const teacher = await studio.teachers.makeTiny('t');
+    const clip = await importClip(studio.effects.store, studio.blobs, { path: clipDir, name: 'c' });
+    const stop = new AbortController();
+    let checkpoint: RelevanceCheckpoint | null = null;
+    const stopped = computeRelevanceTable(studio.blobs, studio.effects.store, teacher, { teacherId: teacher.id, clipId: clip.id, images: 2, statsSamples: 64 }, {
+      signal: stop.signal,
+      saveCheckpoint: (state) => {
+        checkpoint = state;
+        if (state.done >= 96) stop.abort(new Error('cancelled'));
+      },
+    }, { saveEverySeconds: 0 });
+    await expect(stopped).rejects.toThrow();
+    const { statsSha, partialSha } = checkpoint!;
+    expect([refs(statsSha), refs(partialSha!)]).toEqual([1, 1]);
+    releaseRelevanceCheckpoint(studio.blobs, checkpoint);
+    expect([refs(statsSha), refs(partialSha!)]).toEqual([0, 0]);
+    await studio.blobs.sweep({ graceMs: 0 });
+    expect(studio.blobs.info(partialSha!)).toBeNull();
   });
 });

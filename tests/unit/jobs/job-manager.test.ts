@@ -197,4 +197,30 @@ describe('JobManager', () => {
     expect((await waitForJob(manager, job.id, isFinal)).status).toBe('cancelled');
     expect(manager.cancel(queued.id).status).toBe('cancelled');
   });
+
+  it('hands over the checkpoint of a cancelled job once (running or paused), never that of a paused one', async () => {
+    const discarded: { kind: string; checkpoint: unknown }[] = [];
+    const manager = openManager({ onCheckpointDiscarded: (kind, checkpoint) => discarded.push({ kind, checkpoint }) });
+    const running = manager.start('count', { steps: 10_000, delayMs: 10 });
+    await waitForJob(manager, running.id, (j) => j.progress.step >= 2);
+    manager.pause(running.id);
+    const paused = await waitForJob(manager, running.id, (j) => j.status === 'interrupted');
+    // Paused: the checkpoint is kept for the resume.
+    expect(discarded).toEqual([]);
+    expect(paused.checkpoint).not.toBeNull();
+
+    // Cancelling the paused job hands its checkpoint over and forgets it.
+    expect(manager.cancel(running.id).status).toBe('cancelled');
+    expect(discarded).toEqual([{ kind: 'count', checkpoint: paused.checkpoint }]);
+    expect(manager.get(running.id)!.checkpoint).toBeNull();
+
+    // A running job cancelled mid-way: its last checkpoint, exactly once.
+    const other = manager.start('count', { steps: 10_000, delayMs: 10 });
+    await waitForJob(manager, other.id, (j) => j.progress.step >= 2);
+    manager.cancel(other.id);
+    await waitForJob(manager, other.id, isFinal);
+    expect(discarded).toHaveLength(2);
+    expect(discarded[1]).toMatchObject({ kind: 'count', checkpoint: { done: expect.any(Number) } });
+    expect(manager.get(other.id)!.checkpoint).toBeNull();
+  });
 });
