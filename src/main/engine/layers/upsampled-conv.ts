@@ -41,13 +41,13 @@ export function upsampledConv3x3(g: Graph, x: Tensor, w: Tensor, b: Tensor | nul
     throw new Error(`upsampledConv3x3: weight [${w.shape.join(', ')}] is not [M, ${x.shape[1]! / group}, 3, 3] for ${group} group(s)`);
   }
   const [n, c, h, wd] = x.shape as [number, number, number, number];
-  const rowTaps = PHASE_TAPS.map((p) => g.constant(p.flat(), [3, 3]));
-  const colTaps = PHASE_TAPS.map((p) => g.constant([0, 1, 2].flatMap((a) => [0, 1, 2].map((r) => p[r]![a]!)), [3, 3]));
   const allPhases = m * 2 < c;
+  const rowTaps = PHASE_TAPS.map((p) => g.constant(p.flat(), [3, 3]));
+  const colTaps = allPhases ? PHASE_TAPS.map((p) => g.constant([0, 1, 2].flatMap((a) => [0, 1, 2].map((r) => p[r]![a]!)), [3, 3])) : [];
   const kernels: Tensor[] = [];
   for (const py of [0, 1]) {
     const rows = g.matmul(rowTaps[py]!, w); // [M, Cg, r, b]
-    for (const k of allPhases ? [0, 1].map((px) => g.matmul(rows, colTaps[px]!)) : [rows]) kernels.push(g.reshape(k, [m, 1, cg, 3, 3]));
+    for (const k of allPhases ? colTaps.map((taps) => g.matmul(rows, taps)) : [rows]) kernels.push(g.reshape(k, [m, 1, cg, 3, 3]));
   }
   const phases = kernels.length;
   const kernel = g.reshape(g.concat(kernels, 1), [m * phases, cg, 3, 3]);
