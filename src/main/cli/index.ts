@@ -95,9 +95,10 @@ bench
   .option('--json', 'print JSON (the only format)')
   .option('--steps <n>', 'measured steps', parsePositiveInt)
   .option('--threads <n>', 'intra-op threads for both runtimes', parsePositiveInt)
-  .action(async (opts: { steps?: number; threads?: number }) => {
+  .option('--profile', "also report ORT's profile: the op types and nodes that take the most time per step")
+  .action(async (opts: { steps?: number; threads?: number; profile?: boolean }) => {
     const { runTrainStepBench } = await import('../bench/train-step.ts');
-    printJson(await runTrainStepBench({ steps: opts.steps, threads: opts.threads }));
+    printJson(await runTrainStepBench({ steps: opts.steps, threads: opts.threads, profile: opts.profile === true }));
   });
 
 bench
