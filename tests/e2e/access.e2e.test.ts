@@ -1,30 +1,12 @@
 // The browser host refuses anyone without this start's token, over HTTP and over the WebSocket, from a real browser too.
 // Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
 /// <reference lib="dom" />
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-let dataDir: string;
-let studio: ServedStudio;
-let browser: Browser;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-access-'));
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useStudioSession('access');
 
 /** Status of a WebSocket upgrade attempt from Node: the HTTP status it was refused with, or 101 when it opened. */
 function upgradeStatus(url: string): Promise<number> {
@@ -43,32 +25,32 @@ function upgradeStatus(url: string): Promise<number> {
 
 describe('access to the browser host', () => {
   it('serves nothing over HTTP without the token, or with a wrong one', async () => {
-    const base = `http://127.0.0.1:${studio.port}`;
-    for (const path of ['/', '/index.html', '/?token=', `/?token=${'A'.repeat(studio.token.length)}`]) {
+    const base = `http://127.0.0.1:${e2e.studio.port}`;
+    for (const path of ['/', '/index.html', '/?token=', `/?token=${'A'.repeat(e2e.studio.token.length)}`]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status, path).toBe(401);
       expect(await response.text()).not.toContain('<script');
     }
-    expect((await fetch(studio.url)).status).toBe(200);
+    expect((await fetch(e2e.studio.url)).status).toBe(200);
   });
 
   it('refuses WebSocket upgrades without the token, or with a wrong one', async () => {
-    const ws = `ws://127.0.0.1:${studio.port}/ws`;
+    const ws = `ws://127.0.0.1:${e2e.studio.port}/ws`;
     expect(await upgradeStatus(ws)).toBe(401);
     expect(await upgradeStatus(`${ws}?token=wrong`)).toBe(401);
-    expect(await upgradeStatus(`${ws}?token=${studio.token}`)).toBe(101);
+    expect(await upgradeStatus(`${ws}?token=${e2e.studio.token}`)).toBe(101);
   });
 
   it('logs each refusal on the server', () => {
-    expect(studio.stderr.some((line) => line.includes('refused GET / ') && line.includes('missing token'))).toBe(true);
-    expect(studio.stderr.some((line) => line.includes('refused WebSocket'))).toBe(true);
-    expect(studio.stderr.join('\n')).not.toContain(studio.token);
+    expect(e2e.studio.stderr.some((line) => line.includes('refused GET / ') && line.includes('missing token'))).toBe(true);
+    expect(e2e.studio.stderr.some((line) => line.includes('refused WebSocket'))).toBe(true);
+    expect(e2e.studio.stderr.join('\n')).not.toContain(e2e.studio.token);
   });
 
   it('shows a browser without the token an explanation instead of the studio, and refuses its WebSocket', async () => {
-    const context = await browser.newContext();
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
-    const response = await page.goto(`http://127.0.0.1:${studio.port}/?token=wrong`);
+    const response = await page.goto(`http://127.0.0.1:${e2e.studio.port}/?token=wrong`);
     expect(response?.status()).toBe(401);
     expect(await page.locator('body').innerText()).toContain('effects-studio serve');
     const outcome = await page.evaluate(
@@ -78,14 +60,14 @@ describe('access to the browser host', () => {
           socket.onopen = () => resolve('open');
           socket.onclose = (event) => resolve(`closed ${event.code}`);
         }),
-      `ws://127.0.0.1:${studio.port}/ws?token=wrong`,
+      `ws://127.0.0.1:${e2e.studio.port}/ws?token=wrong`,
     );
     expect(outcome).toBe('closed 1006');
     await context.close();
   });
 
   it('closes a page’s connection when one of its messages carries a wrong token', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const closeCode = await app.page.evaluate(
       (url) =>
         new Promise<number>((resolve) => {
@@ -94,7 +76,7 @@ describe('access to the browser host', () => {
           socket.onopen = () => socket.send(JSON.stringify({ type: 'invoke', id: 1, token: 'wrong', channel: 'app:info', params: [] }));
           socket.onclose = (event) => resolve(event.code);
         }),
-      `ws://127.0.0.1:${studio.port}/ws`,
+      `ws://127.0.0.1:${e2e.studio.port}/ws`,
     );
     expect(closeCode).toBe(1008);
     await app.close();

@@ -6,20 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
 const ASTRONAUT = fileURLToPath(new URL('../fixtures/faces/astronaut.png', import.meta.url));
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 
-let dataDir: string;
 let photos: string;
-let studio: ServedStudio;
-let browser: Browser;
 
 /** Five face-free pictures made by sharp (gradients, shapes, noise) plus the astronaut photo and one broken file. */
 async function makePhotos(dir: string): Promise<void> {
@@ -37,7 +31,7 @@ async function makePhotos(dir: string): Promise<void> {
 
 /** Item counts by status as SQLite holds them. */
 function countsInDatabase(): Record<string, number> {
-  const db = new BetterSqlite3(join(dataDir, 'studio.db'), { readonly: true });
+  const db = new BetterSqlite3(join(e2e.dataDir, 'studio.db'), { readonly: true });
   try {
     const rows = db.prepare('SELECT status, count(*) AS n FROM items GROUP BY status').all() as { status: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
@@ -46,24 +40,20 @@ function countsInDatabase(): Record<string, number> {
   }
 }
 
+const e2e = useStudioSession('datasets');
+
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-datasets-'));
   photos = await mkdtemp(join(tmpdir(), 'studio-e2e-photos-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
   await makePhotos(photos);
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
   await rm(photos, { recursive: true, force: true });
 });
 
 describe('datasets in a browser', () => {
   it('imports a folder, curates it with the keyboard (accept, reject, rate, undo), filters, and SQLite agrees', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('datasets');
     await view.getByTestId('datasets-empty').waitFor();
     await app.createDataset('portraits');
@@ -146,7 +136,7 @@ describe('datasets in a browser', () => {
       await base.clone().png().toFile(join(pairs, 'before', `${name}.png`));
       await base.clone().negate().jpeg().toFile(join(pairs, 'after', `${name}.jpg`));
     }
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('datasets');
     await app.createDataset('edits', 'pairs');
     expect(await app.importIntoDataset([pairs])).toBe('succeeded');

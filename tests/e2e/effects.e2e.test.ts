@@ -1,35 +1,24 @@
 // End to end in Chromium against `effects-studio serve`: import a CLIP folder, measure relevance, preview a prompt's edit, save it, make pairs.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { EffectPairsResult } from '../../src/shared/effects/types.ts';
 import { byteLevelVocabulary, writeTinyClip } from '../../src/main/engine/clip/index.ts';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 
-let dataDir: string;
 let clipDir: string;
-let studio: ServedStudio;
-let browser: Browser;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-effects-'));
-  clipDir = join(dataDir, '..', `${dataDir.split('/').pop()}-clip`);
-  await mkdir(SCREENSHOTS, { recursive: true });
-  // A CLIP-shaped export the project's own code writes (random weights): the layout and names of a real one.
-  await writeTinyClip(clipDir, byteLevelVocabulary());
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
+const e2e = useStudioSession('effects', {
+  prepare: async (dataDir) => {
+    clipDir = join(dataDir, '..', `${dataDir.split('/').pop()}-clip`);
+    // A CLIP-shaped export the project's own code writes (random weights): the layout and names of a real one.
+    await writeTinyClip(clipDir, byteLevelVocabulary());
+  },
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
   await rm(clipDir, { recursive: true, force: true });
 });
 
@@ -46,7 +35,7 @@ async function imagesLoaded(app: TestApp, selector: string): Promise<void> {
 
 describe('the Effects page', () => {
   it('turns a text prompt into an edit: CLIP import, relevance, preview with α/β, saved prompt, pairs dataset', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.makeTinyTeacher();
 
     const view = await app.goTo('effects');
@@ -118,15 +107,15 @@ describe('the Effects page', () => {
   });
 
   it('says clearly why a CLIP folder cannot be imported', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('effects');
-    await view.getByTestId('clip-import-path').fill(join(dataDir, 'no-such-folder'));
+    await view.getByTestId('clip-import-path').fill(join(e2e.dataDir, 'no-such-folder'));
     await view.getByTestId('clip-import-name').fill('Missing');
     await view.getByTestId('clip-import-start').click();
     const error = view.getByTestId('request-error');
     await error.waitFor();
     expect(await error.getAttribute('data-code')).toBe('invalid-request');
-    expect(await view.getByTestId('request-error-message').innerText()).toContain(`the CLIP folder ${join(dataDir, 'no-such-folder')} does not exist`);
+    expect(await view.getByTestId('request-error-message').innerText()).toContain(`the CLIP folder ${join(e2e.dataDir, 'no-such-folder')} does not exist`);
     await app.close();
   });
 });

@@ -1,48 +1,38 @@
 // End to end in Chromium: open a package on the Export page (verified in a job worker), a refused one, and export one.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/main/core/db/migrations/index.ts';
 import { writePackage } from '../../src/main/export/writer.ts';
 import { buildTinyStudent, makePhoto, makeSource } from '../unit/export/helpers.ts';
 import { makeTrainedRun, PROMPT } from '../unit/export/run-fixture.ts';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 const IS_006_REGISTERED = MIGRATIONS.some((m) => m.name === 'exports');
 
-let dataDir: string;
 let work: string;
-let studio: ServedStudio;
-let browser: Browser;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-export-'));
-  work = await mkdtemp(join(tmpdir(), 'studio-e2e-export-files-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await writePackage(await makeSource(buildTinyStudent()), { out: join(work, 'tiny.fxpkg'), fp16: true, studioVersion: '0.1.0' });
-  await writeFile(join(work, 'broken.fxpkg'), 'not a zip');
-  await writeFile(join(work, 'student.onnx'), buildTinyStudent());
-  await writeFile(join(work, 'face.png'), await makePhoto(48, 48));
-  // A trained run in the studio's data folder before it starts: 6 steps, checkpoints at steps 3 and 6.
-  (await makeTrainedRun(dataDir)).db.close();
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
+const e2e = useStudioSession('export', {
+  prepare: async (dataDir) => {
+    work = await mkdtemp(join(tmpdir(), 'studio-e2e-export-files-'));
+    await writePackage(await makeSource(buildTinyStudent()), { out: join(work, 'tiny.fxpkg'), fp16: true, studioVersion: '0.1.0' });
+    await writeFile(join(work, 'broken.fxpkg'), 'not a zip');
+    await writeFile(join(work, 'student.onnx'), buildTinyStudent());
+    await writeFile(join(work, 'face.png'), await makePhoto(48, 48));
+    // A trained run in the studio's data folder before it starts: 6 steps, checkpoints at steps 3 and 6.
+    (await makeTrainedRun(dataDir)).db.close();
+  },
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
   await rm(work, { recursive: true, force: true });
 });
 
 describe('the Export page', () => {
   it('opens a package: every check passes and the manifest is shown', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const report = await app.openPackage(join(work, 'tiny.fxpkg'));
     expect(await report.getAttribute('data-ok')).toBe('true');
     const checks = report.getByTestId('package-check');
@@ -59,7 +49,7 @@ describe('the Export page', () => {
   });
 
   it.runIf(IS_006_REGISTERED)('exports a model with progress and lists it under past exports', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('export');
     await view.getByTestId('export-source-model').check();
     await view.getByTestId('export-model').fill(join(work, 'student.onnx'));
@@ -77,7 +67,7 @@ describe('the Export page', () => {
   });
 
   it.runIf(IS_006_REGISTERED)('exports a training run: pick its checkpoint, see size and speed, export, open the package', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('export');
     expect(await view.getByTestId('export-source-run').isChecked()).toBe(true);
     await view.locator('[data-testid="export-checkpoint"]:not([disabled])').waitFor();

@@ -1,36 +1,17 @@
 // End to end in Chromium against `effects-studio serve`: cancelling a waiting job, and a job cut short by a crash, then resumed.
 // Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { describe, expect, it } from 'vitest';
+import { serveStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
-
-let dataDir: string;
-let studio: ServedStudio;
-let browser: Browser;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-jobs-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useStudioSession('jobs');
 
 describe('jobs across cancel and crash', () => {
   it('cancels a waiting job from the Jobs panel while the one before it finishes', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     // Two checks at once (the Settings button allows one): one worker runs the first, the second waits in the queue.
     const ids = await app.page.evaluate(async (token) => {
       const socket = new WebSocket(`ws://${location.host}/ws`);
@@ -46,7 +27,7 @@ describe('jobs across cancel and crash', () => {
           socket.send(JSON.stringify({ type: 'invoke', id, token, channel: 'jobs:start', params: [{ kind: 'device-check', params: {} }] }));
         });
       return [await start(1), await start(2)];
-    }, studio.token);
+    }, e2e.studio.token);
     const [first = '', second = ''] = ids;
     await app.goTo('jobs');
     await app.jobRow(second).getByTestId('job-cancel').click();
@@ -59,13 +40,13 @@ describe('jobs across cancel and crash', () => {
   });
 
   it('marks a job cut short by a crash as interrupted, and resumes it from the Jobs panel', async () => {
-    const before = await TestApp.open(browser, studio.url);
+    const before = await TestApp.open(e2e.browser, e2e.studio.url);
     const known = new Set(before.jobEvents.map((job) => job.id));
     const started = before.nextJobEvent((job) => job.kind === 'device-check' && !known.has(job.id));
     await before.runDeviceCheck();
     const job = await started;
     // The worker needs far longer to load ONNX Runtime than this kill takes, so the job is cut short mid-flight.
-    await studio.kill();
+    await e2e.studio.kill();
     const banner = before.page.getByTestId('connection-banner');
     await banner.and(before.page.locator('[data-status="reconnecting"]')).waitFor();
     expect(await banner.innerText()).toMatch(/Connection lost/);
@@ -78,8 +59,8 @@ describe('jobs across cancel and crash', () => {
     await before.screenshot(join(SCREENSHOTS, 'connection-lost.png'));
     await before.close();
 
-    studio = await serveStudio(dataDir);
-    const app = await TestApp.open(browser, studio.url);
+    e2e.studio = await serveStudio(e2e.dataDir);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.goTo('jobs');
     const row = await app.waitForJobStatus(job.id, 'interrupted');
     expect(await row.getByTestId('job-status').innerText()).toBe('Interrupted');

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTrainedCheckpoint, makeTrainedRun, type TrainedRun } from '../unit/live/trained-run.ts';
 import { launchChromium } from './support/browser.ts';
 import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 const ASTRONAUT = fileURLToPath(new URL('../fixtures/faces/astronaut.png', import.meta.url));
 // Pupil centres hand-labelled on the 512×512 photo (see tests/unit/faces/detector.test.ts).
 const EYES = [

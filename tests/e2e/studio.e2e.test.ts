@@ -1,37 +1,17 @@
 // End to end in Chromium against `effects-studio serve`: open the studio, run the device check, follow it in Jobs, read the result.
 // Functions passed to page.evaluate run in the page, so this file is checked with the DOM types too.
 /// <reference lib="dom" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { describe, expect, it } from 'vitest';
 import { PAGE_IDS } from '../../src/renderer/src/lib/pages.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
-
-let dataDir: string;
-let studio: ServedStudio;
-let browser: Browser;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useStudioSession('studio');
 
 describe('the studio in a browser', () => {
   it('opens on the pipeline, with every section reachable', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.page.getByTestId('page-teacher').waitFor();
     // COOP + COEP from the host make the page cross-origin isolated (needed later for WASM threads).
     expect(await app.page.evaluate(() => window.crossOriginIsolated)).toBe(true);
@@ -40,7 +20,7 @@ describe('the studio in a browser', () => {
     const jobs = await app.goTo('jobs');
     await jobs.getByTestId('jobs-empty').waitFor();
     const settings = await app.goTo('settings');
-    expect(await settings.getByTestId('about-data-dir').innerText()).toBe(dataDir);
+    expect(await settings.getByTestId('about-data-dir').innerText()).toBe(e2e.dataDir);
     expect(await settings.getByTestId('about-host').innerText()).toContain('Browser');
     await settings.getByTestId('no-device-report').waitFor();
     await app.screenshot(join(SCREENSHOTS, 'settings-before-check.png'));
@@ -49,7 +29,7 @@ describe('the studio in a browser', () => {
   });
 
   it('runs the device check from Settings, shows its progress in Jobs and the providers it found', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.runDeviceCheck();
     await app.goTo('jobs');
     const row = app.jobRows().first();
@@ -87,7 +67,7 @@ describe('the studio in a browser', () => {
   });
 
   it('shows the stored report and the job history to a page opened later', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.goTo('settings');
     expect(await app.preferredProvider()).toBe('cpu');
     expect((await app.providers()).find((provider) => provider.name === 'cpu')?.available).toBe(true);

@@ -1,36 +1,17 @@
 // End to end in Chromium against `effects-studio serve`: the tiny teacher and a black-box ONNX generator, sampled and saved as datasets.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TeacherSampleResult } from '../../src/shared/teachers/types.ts';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 import { buildOnnxGenerator } from '../unit/teachers/onnx-fixture.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
-
-let dataDir: string;
-let studio: ServedStudio;
-let browser: Browser;
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-teacher-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const e2e = useStudioSession('teacher');
 
 describe('the Teacher page', () => {
   it('makes the tiny teacher, shows its samples and facts, and saves 8 samples as a dataset', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const grid = await app.makeTinyTeacher();
     const view = app.page.getByTestId('page-teacher');
     expect(await view.getByTestId('teacher-item').getAttribute('data-name')).toBe('Tiny demo');
@@ -60,9 +41,9 @@ describe('the Teacher page', () => {
   });
 
   it('imports a plain ONNX generator with its I/O declared, shows it as a black box and saves its samples', async () => {
-    const path = join(dataDir, 'box.onnx');
+    const path = join(e2e.dataDir, 'box.onnx');
     await writeFile(path, buildOnnxGenerator({ inputName: 'latent', dim: 8, batch: 2, resolution: 16, outputName: 'rgb', range: '0,1' }));
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const grid = await app.importOnnxTeacher(path, 'Box', { input: 'w', inputName: 'latent', dim: 8, outputName: 'rgb', range: '0,1' });
     const view = app.page.getByTestId('page-teacher');
     expect(await view.getByTestId('teacher-resolution').innerText()).toBe('16×16');
@@ -80,15 +61,15 @@ describe('the Teacher page', () => {
   });
 
   it('says clearly why an import cannot start', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     const view = await app.goTo('teacher');
-    await view.getByTestId('teacher-import-path').fill(join(dataDir, 'missing.safetensors'));
+    await view.getByTestId('teacher-import-path').fill(join(e2e.dataDir, 'missing.safetensors'));
     await view.getByTestId('teacher-import-name').fill('Missing');
     await view.getByTestId('teacher-import-start').click();
     const error = view.getByTestId('request-error');
     await error.waitFor();
     expect(await error.getAttribute('data-code')).toBe('invalid-request');
-    expect(await view.getByTestId('request-error-message').innerText()).toContain(`No file at ${join(dataDir, 'missing.safetensors')}`);
+    expect(await view.getByTestId('request-error-message').innerText()).toContain(`No file at ${join(e2e.dataDir, 'missing.safetensors')}`);
     await app.close();
   });
 });

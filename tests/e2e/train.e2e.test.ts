@@ -1,39 +1,29 @@
 // End to end in Chromium: import a small pairs folder, train a 64×64 student on the Train page, watch curves and previews, pause, resume, cancel.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePairsFolder } from '../unit/student/pairs-fixture.ts';
-import { launchChromium } from './support/browser.ts';
-import { serveStudio, type ServedStudio } from './support/serve.ts';
+import { SCREENSHOTS, useStudioSession } from './support/studio-session.ts';
 import { TestApp } from './support/test-app.ts';
 
-const SCREENSHOTS = join(process.cwd(), 'test-results', 'e2e');
 
-let dataDir: string;
 let pairs: string;
-let studio: ServedStudio;
-let browser: Browser;
+
+const e2e = useStudioSession('train');
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'studio-e2e-train-'));
   pairs = await mkdtemp(join(tmpdir(), 'studio-e2e-pairs-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
   await writePairsFolder(pairs, 12, 80);
-  [studio, browser] = await Promise.all([serveStudio(dataDir), launchChromium()]);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await studio?.stop();
-  await rm(dataDir, { recursive: true, force: true });
   await rm(pairs, { recursive: true, force: true });
 });
 
 describe('Train page', () => {
   it('trains a student from a pairs dataset with live curves and previews, pauses, resumes and cancels', async () => {
-    const app = await TestApp.open(browser, studio.url);
+    const app = await TestApp.open(e2e.browser, e2e.studio.url);
     await app.createDataset('effect pairs', 'pairs');
     expect(await app.importIntoDataset([pairs])).toBe('succeeded');
 
