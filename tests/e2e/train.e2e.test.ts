@@ -29,8 +29,13 @@ describe('Train page', () => {
 
     // The estimate follows the settings before anything starts.
     const view = await app.goTo('train');
+    const estimateMacs = (): Promise<number> => view.getByTestId('train-estimate').getAttribute('data-macs').then(Number);
+    await expect.poll(estimateMacs).toBeGreaterThan(0);
+    const defaultMacs = await estimateMacs();
     await view.getByTestId('train-preset').selectOption('fast');
-    const fastMacs = Number(await view.getByTestId('train-estimate').getAttribute('data-macs'));
+    // The fast preset's smaller student: wait for its estimate before reading it.
+    await expect.poll(estimateMacs).toBeLessThan(defaultMacs);
+    const fastMacs = await estimateMacs();
     expect(fastMacs).toBeGreaterThan(0);
     // Switching the adversarial term on adds the discriminator to the memory estimate; switching it off takes it out.
     const memory = view.getByTestId('train-estimate-memory');
@@ -53,7 +58,7 @@ describe('Train page', () => {
       jitter: '0',
       occluders: '0',
     });
-    await expect.poll(() => view.getByTestId('train-estimate').getAttribute('data-macs').then(Number)).toBeLessThan(fastMacs);
+    await expect.poll(estimateMacs).toBeLessThan(fastMacs);
 
     // Live: the loss curve grows, a validation point and a preview strip appear, provider and throughput are shown.
     await view.locator('[data-testid="train-validation-chart"]:not([data-points="0"])').waitFor();
