@@ -589,6 +589,25 @@ export class Graph {
     return this.addNode('Split', [x, this.int64s(sizes)], outs, { axis: intAttr(a) }, nodeName);
   }
 
+  /**
+   * Gathers along `axis` at constant indices (`indicesShape` replaces that axis in the output). Copies whole inner
+   * blocks, so gathering rows of an image stacks overlapping row windows in one op.
+   */
+  gather(x: Tensor, indices: readonly number[], indicesShape: Shape, axis: number, name?: string): Tensor {
+    const nodeName = this.nodeName('Gather', name);
+    this.own(x, 'gather', nodeName);
+    const a = normAxis('gather', nodeName, axis, x.rank);
+    const d = x.shape[a]!;
+    if (indices.length !== sizeOf(indicesShape)) {
+      throw new GraphBuildError(`gather "${nodeName}": ${indices.length} indices given for shape ${fmt(indicesShape)}`);
+    }
+    const bad = indices.find((i) => !Number.isInteger(i) || i < -d || i >= d);
+    if (bad !== undefined) throw new GraphBuildError(`gather "${nodeName}": index ${bad} is outside axis ${axis} of ${fmt(x.shape)}`);
+    const idx = this.constant(indices, indicesShape, 'int64');
+    const shape = [...x.shape.slice(0, a), ...indicesShape, ...x.shape.slice(a + 1)];
+    return this.addNode('Gather', [x, idx], [{ dtype: x.dtype, shape }], { axis: intAttr(a) }, nodeName)[0]!;
+  }
+
   /** Slices with ONNX semantics (negative indices, clamping, negative steps). */
   slice(x: Tensor, opts: SliceOptions): Tensor {
     const nodeName = this.nodeName('Slice', opts.name);

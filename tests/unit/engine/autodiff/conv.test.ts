@@ -25,6 +25,10 @@ const convCases: ConvCase[] = [
   { name: 'depthwise', x: [2, 4, 7, 6], w: [4, 1, 3, 3], group: 4, pads: [1, 1, 1, 1], bias: true },
   { name: 'depthwise stride 2', x: [2, 3, 8, 7], w: [3, 1, 3, 3], group: 3, strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'depthwise multiplier 2', x: [1, 3, 6, 5], w: [6, 1, 3, 3], group: 3, pads: [1, 1, 1, 1] },
+  // Stride-1 convs with one input channel per group take the row-window weight gradient (no im2col).
+  { name: 'depthwise 5×2 dilation 2, asymmetric pads', x: [2, 3, 9, 8], w: [3, 1, 5, 2], group: 3, dilations: [2, 2], pads: [3, 0, 1, 2] },
+  { name: 'depthwise multiplier 3, no padding', x: [2, 2, 6, 7], w: [6, 1, 3, 2], group: 2, bias: true },
+  { name: 'depthwise, pads beyond kernel extent', x: [1, 2, 4, 5], w: [2, 1, 3, 3], group: 2, pads: [3, 2, 1, 3] },
   { name: '1×1 pointwise', x: [2, 5, 4, 3], w: [3, 5, 1, 1], bias: true },
   // Above 32 im2col rows the weight gradient takes one Gemm per kernel offset instead of one over the concatenation.
   { name: '3×3, 5 input channels', x: [2, 5, 6, 5], w: [3, 5, 3, 3], pads: [1, 1, 1, 1] },

@@ -48,6 +48,13 @@ describe('shape inference errors name the op, the node and both shapes', () => {
     expect(() => g.add(a, i, 'mixed')).toThrow('add "mixed": dtypes of "m1" float32[2,3] and "idx" int64[2,3] differ');
   });
 
+  it('gather indices outside the axis or not matching their shape', () => {
+    const rows = g.input('rows', 'float32', [2, 3, 4, 5]);
+    expect(g.gather(rows, [0, 1, 2, 1, 2, 3], [2, 3], 2).shape).toEqual([2, 3, 2, 3, 5]);
+    expect(() => g.gather(rows, [0, 4], [2], 2, 'win')).toThrow('gather "win": index 4 is outside axis 2 of [2,3,4,5]');
+    expect(() => g.gather(rows, [0, 1, 2], [2], 2, 'win2')).toThrow('gather "win2": 3 indices given for shape [2]');
+  });
+
   it('names must be unique and tensors must belong to the graph', () => {
     expect(() => g.input('x', 'float32', [1])).toThrow('input "x": the name is already used in graph "errors"');
     const other = new Graph('other');
@@ -126,6 +133,17 @@ describe('emitted models', () => {
     expect(relInf(a.y!.data as Float32Array, b.get('y')!.data)).toBeLessThan(1e-6);
     await exported.release();
     await training.release();
+  });
+
+  it('gather stacks overlapping row windows (negative indices count from the end)', async () => {
+    const g = new Graph('windows');
+    const x = g.input('x', 'float32', [1, 4, 2]);
+    g.output('w', g.gather(x, [0, 1, 1, -1], [2, 2], 1));
+    const s = await sessionFor(g);
+    const r = await runFloat(s, g, new Map([['x', Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8])]]));
+    expect([...r.get('w')!.dims]).toEqual([1, 2, 2, 2]);
+    expect(Array.from(r.get('w')!.data)).toEqual([1, 2, 3, 4, 3, 4, 7, 8]);
+    await s.release();
   });
 
   it('int64 constants keep INT64_MIN exactly (kernel flip)', async () => {
