@@ -29,6 +29,10 @@ const convCases: ConvCase[] = [
   { name: 'depthwise 5×2 dilation 2, asymmetric pads', x: [2, 3, 9, 8], w: [3, 1, 5, 2], group: 3, dilations: [2, 2], pads: [3, 0, 1, 2] },
   { name: 'depthwise multiplier 3, no padding', x: [2, 2, 6, 7], w: [6, 1, 3, 2], group: 2, bias: true },
   { name: 'depthwise, pads beyond kernel extent', x: [1, 2, 4, 5], w: [2, 1, 3, 3], group: 2, pads: [3, 2, 1, 3] },
+  // Strided: row windows at the stride, the output gradient zero-stuffed between columns.
+  { name: 'depthwise stride 2, even size, no padding (a floor drops a column)', x: [2, 2, 10, 10], w: [2, 1, 3, 3], group: 2, strides: [2, 2] },
+  { name: 'depthwise stride 3×2 + dilation 2 + asym pads', x: [1, 3, 11, 9], w: [3, 1, 3, 2], group: 3, strides: [3, 2], dilations: [2, 2], pads: [1, 2, 0, 1] },
+  { name: 'depthwise 2×2 stride 4 (stuffing beyond the reach)', x: [2, 2, 9, 11], w: [4, 1, 2, 2], group: 2, strides: [4, 4], pads: [1, 0, 1, 1] },
   { name: '1×1 pointwise', x: [2, 5, 4, 3], w: [3, 5, 1, 1], bias: true },
   // Above 32 im2col rows the weight gradient takes one Gemm per kernel offset instead of one over the concatenation.
   { name: '3×3, 5 input channels', x: [2, 5, 6, 5], w: [3, 5, 3, 3], pads: [1, 1, 1, 1] },
