@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Graph, type Tensor } from '../engine/graph/index.ts';
-import { upsampledConcatConv3x3 } from '../engine/layers/upsampled-conv.ts';
+import { upsampledConv3x3 } from '../engine/layers/upsampled-conv.ts';
 import { l1Loss } from '../engine/losses/index.ts';
 import { median, summarizeProfile } from '../engine/runtime/index.ts';
 import { compileTrainProgram, Trainer, type TrainProgram } from '../engine/train/index.ts';
@@ -31,8 +31,8 @@ export interface TrainStepBenchOptions {
 /**
  * The benchmark architecture (bench/torch/train_step.py builds the same in PyTorch):
  * enc1 = relu(conv3×3(3→16)); enc2/enc3 = MobileNet blocks (dw3×3 stride 2 → pw) to 32/64 channels; mid at 32²;
- * two decoder stages that upsample ×2 (nearest), concatenate the skip and apply a MobileNet block (its depthwise
- * conv through upsampledConcatConv3x3: the same function without the upsampled map's im2col);
+ * two decoder stages that upsample ×2 (nearest), concatenate the skip and apply a MobileNet block (written per
+ * part, see decoderBlock: the same function, checked against the plain form in tests/unit/bench);
  * out = x + conv1×1(16→3); loss = mean |out − y|; Adam lr 1e-3.
  */
 export function buildBenchProgram(batch = BENCH_BATCH, size = BENCH_SIZE): TrainProgram {
@@ -48,12 +48,21 @@ export function buildBenchProgram(batch = BENCH_BATCH, size = BENCH_SIZE): Train
     });
   const block = (name: string, t: Tensor, cout: number, stride: number): Tensor =>
     g.relu(conv(`${name}.pw`, g.relu(conv(`${name}.dw`, t, t.shape[1]!, 3, stride, t.shape[1]!)), cout, 1));
-  // A decoder block on concat(up(low), skip): the depthwise conv of the upsampled part skips the upsampled im2col.
+  // A MobileNet block on concat(up(low), skip), written per part: the depthwise conv of the upsampled part runs at
+  // the low resolution (no upsampled im2col), the 1×1 conv of the concatenation is the sum of 1×1 convs of the parts
+  // (the concatenated map and the backward's Split of it are never built), and the upsampled part's ReLU and 1×1
+  // conv run before its phases are interleaved (cout channels move, not c).
   const decoderBlock = (name: string, low: Tensor, skip: Tensor, cout: number): Tensor => {
-    const c = low.shape[1]! + skip.shape[1]!;
-    const w = g.param(`${name}.dw.weight`, [c, 1, 3, 3], 'he');
-    const dw = g.relu(upsampledConcatConv3x3(g, low, skip, w, g.param(`${name}.dw.bias`, [c], 'zeros'), { group: c }));
-    return g.relu(conv(`${name}.pw`, dw, cout, 1));
+    const parts = [low.shape[1]!, skip.shape[1]!];
+    const c = parts[0]! + parts[1]!;
+    const [wLow, wSkip] = g.split(g.param(`${name}.dw.weight`, [c, 1, 3, 3], 'he'), parts, 0);
+    const [bLow, bSkip] = g.split(g.param(`${name}.dw.bias`, [c], 'zeros'), parts, 0);
+    const [pLow, pSkip] = g.split(g.param(`${name}.pw.weight`, [cout, c, 1, 1], 'he'), parts, 1);
+    const pwBias = g.param(`${name}.pw.bias`, [cout], 'zeros');
+    const pixelwise = (t: Tensor): Tensor => g.conv(g.relu(t), pLow!, null);
+    const fromLow = upsampledConv3x3(g, low, wLow!, bLow!, { group: parts[0]!, pixelwise });
+    const dwSkip = g.relu(g.conv(skip, wSkip!, bSkip!, { pads: 1, group: parts[1]! }));
+    return g.relu(g.add(fromLow, g.conv(dwSkip, pSkip!, pwBias)));
   };
 
   const enc1 = g.relu(conv('enc1', x, 16, 3));

@@ -23,6 +23,12 @@ const PHASE_TAPS = [
 export interface UpsampledConvOptions {
   /** Groups of the convolution (1: dense; the channel count: depthwise). */
   group?: number;
+  /**
+   * A per-pixel function of the result (activations, 1×1 convs) applied before the phases are interleaved: the
+   * same numbers, but the interleave then moves the function's channels (fewer, after a 1×1 projection) and an
+   * activation fuses with the conv. It receives and must return `[N, C, k·H, W']` maps (phase-major rows).
+   */
+  pixelwise?: (t: Tensor) => Tensor;
 }
 
 /**
@@ -52,10 +58,22 @@ export function upsampledConv3x3(g: Graph, x: Tensor, w: Tensor, b: Tensor | nul
   const phases = kernels.length;
   const kernel = g.reshape(g.concat(kernels, 1), [m * phases, cg, 3, 3]);
   const bias = b === null ? null : g.reshape(g.expand(g.reshape(b, [m, 1]), [m, phases]), [m * phases]);
-  if (allPhases) return g.depthToSpace(g.conv(x, kernel, bias, { pads: 1, group }), 2, 'CRD');
-  const wide = g.resize(x, { scales: [1, 1, 1, 2], mode: 'nearest' });
-  const y = g.conv(wide, kernel, bias, { pads: 1, group }); // [N, M·2, H, 2W], channel (m, py)
-  return g.reshape(g.transpose(g.reshape(y, [n, m, 2, h, wd * 2]), [0, 1, 3, 2, 4]), [n, m, h * 2, wd * 2]);
+  const source = allPhases ? x : g.resize(x, { scales: [1, 1, 1, 2], mode: 'nearest' });
+  const y = g.conv(source, kernel, bias, { pads: 1, group }); // channel (m, phase)
+  const [, , yh, yw] = y.shape as [number, number, number, number];
+  let out = y;
+  let channels = m;
+  if (opts.pixelwise) {
+    const planes = g.reshape(y, [n, m, phases * yh, yw]);
+    out = opts.pixelwise(planes);
+    const [on, oc, oh, ow] = out.shape;
+    if (out.rank !== 4 || on !== n || oh !== phases * yh || ow !== yw) {
+      throw new Error(`upsampledConv3x3: pixelwise must keep [${n}, C, ${phases * yh}, ${yw}], returned [${out.shape.join(', ')}]`);
+    }
+    channels = oc!;
+  }
+  if (allPhases) return g.depthToSpace(g.reshape(out, [n, channels * 4, h, wd]), 2, 'CRD');
+  return g.reshape(g.transpose(g.reshape(out, [n, channels, 2, h, wd * 2]), [0, 1, 3, 2, 4]), [n, channels, h * 2, wd * 2]);
 }
 
 /**

@@ -54,6 +54,33 @@ describe('upsampledConv3x3', () => {
       expect(e.forward, `group ${group}, ${m} outputs`).toBeLessThan(TOLERANCE.forward);
       expect(e.gradient, `group ${group}, ${m} outputs`).toBeLessThan(TOLERANCE.gradient);
     }
+    const e = await worstErrors((g) => {
+      const x = g.input('x', 'float32', [1, 3, 5, 4]);
+      const w = g.input('w', 'float32', [3, 1, 3, 3]);
+      const p = g.input('p', 'float32', [2, 3, 1, 1]);
+      return { out: upsampledConv3x3(g, x, w, null, { group: 3, pixelwise: (t) => g.conv(g.tanh(t), p, null) }), wrt: [x, w, p] };
+    });
+    expect(e.forward, 'pixelwise').toBeLessThan(TOLERANCE.forward);
+    expect(e.gradient, 'pixelwise').toBeLessThan(TOLERANCE.gradient);
+  });
+
+  it('applies a per-pixel function before the phases are interleaved: the same numbers as after them', async () => {
+    // Both branches: all four phases (dense, 2 outputs) and row phases (depthwise).
+    for (const [group, m] of [[1, 2], [5, 5]] as const) {
+      const g = new Graph(`up-pixelwise-${group}`);
+      const x = g.input('x', 'float32', [2, 5, 7, 6]);
+      const w = g.input('w', 'float32', [m, 5 / group, 3, 3]);
+      const b = g.input('b', 'float32', [m]);
+      const p = g.input('p', 'float32', [3, m, 1, 1]);
+      const pixelwise = (t: Tensor): Tensor => g.conv(g.relu(t), p, null);
+      const plain = pixelwise(g.conv(up(g, x), w, b, { pads: 1, group }));
+      expect(await difference(g, upsampledConv3x3(g, x, w, b, { group, pixelwise }), plain), `group ${group}`).toBeLessThan(1e-6);
+    }
+    const g = new Graph('up-pixelwise-bad');
+    const x = g.input('x', 'float32', [1, 2, 4, 4]);
+    const w = g.input('w', 'float32', [2, 1, 3, 3]);
+    const pool = (t: Tensor): Tensor => g.averagePool(t, { kernel: 2, strides: 2 });
+    expect(() => upsampledConv3x3(g, x, w, null, { group: 2, pixelwise: pool })).toThrow('pixelwise must keep [1, C, 8, 8], returned [1, 2, 4, 4]');
   });
 
   it('names the expected weight shape when it does not fit', () => {
