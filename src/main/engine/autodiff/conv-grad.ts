@@ -112,13 +112,14 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
 /**
  * The weight gradient of a 2-D conv with one input channel per group (depthwise, or a channel multiplier), without
  * an im2col or channel-first copies. Per image and channel the k_h×k_w gradient is the products of k_h row windows
- * of the padded input with k_w column shifts of the output gradient, both as flat planes of one width W' whose
- * zero columns absorb the shifts' wrap-around:
+ * of the padded input with k_w zero-filled column shifts of the output gradient, both Ho×W' planes (W': the input
+ * columns the kernel reaches):
  *   dW[m, i, j] = Σₙ Σ_t rows_i(x̂)[t] · shift_j(ĝ_m)[t],   t over Ho·W'.
  * One Gather stacks the k_h row windows (rows `s·ho + d·i`, so a row stride costs nothing); a column stride is
  * handled by zero-stuffing the output gradient (`ĝ[s·wo] = gy[wo]`, zeros between), which keeps every copy
- * contiguous. Each of the k_w·Mg gradient shifts is one Slice, multiplied with the stack by a one-row MatMul
- * (ORT's fast case; two or more rows per batch measured 3–4× slower).
+ * contiguous. One grouped Conv makes the k_w·Mg gradient shifts, and one MatMul multiplies each, as one row, with
+ * the stack (one-row products are ORT's fast case; two or more rows per batch measured 3–4× slower). Every op here
+ * but the input's Pad runs on all of ORT's threads (its Pad and Slice run on one).
  */
 function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
@@ -139,11 +140,10 @@ function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: Con
   const pads = [0, 0, pt, pl, 0, 0, bottom, Math.max(0, right)];
   const xp = pads.some((v) => v !== 0) ? g.pad(xc, pads) : xc; // [N, C, Hp, W']
   const rows = Array.from({ length: kh }, (_, i) => Array.from({ length: ho }, (_, r) => sh * r + dh * i)).flat();
-  const stack = reshapeTo(g, g.gather(xp, rows, [kh, ho], 2), [n, c, kh, flat]);
-  const stackT = permute(g, stack, [0, 1, 3, 2]); // folds into the MatMuls (FusedMatMul)
+  const stack = g.gather(xp, rows, [kh, ho], 2); // [N, C, kh, Ho, W']
 
-  // Output gradient: zero-stuffed for a column stride, then one zero row in front (the shifts' leading zeros) and
-  // zero columns up to W' (their wrap-around); stuffing zeros beyond W' are cut.
+  // Output gradient: zero-stuffed for a column stride (stuffing zeros beyond W' cut), then its k_w column shifts,
+  // each zero-filled to the width W': a grouped Conv with one-hot 1×k kernels.
   let gz = gy;
   if (sw > 1) {
     // An outer product with [1, 0, …]: on ORT's CPU provider about 4× faster than a broadcast Mul, 6× than a Pad.
@@ -151,18 +151,13 @@ function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: Con
     gz = reshapeTo(g, g.matmul(reshapeTo(g, gy, [n, m, ho, wo, 1]), comb), [n, m, ho, wo * sw]);
     if (wo * sw > wp) gz = g.slice(gz, { starts: [0], ends: [wp], axes: [3] });
   }
-  const gp = reshapeTo(g, g.pad(gz, [0, 0, 1, 0, 0, 0, 0, wp - gz.shape[3]!]), [n, c, mg, (ho + 1) * wp]);
-  const products: Tensor[] = [];
-  for (let q = 0; q < mg; q++) {
-    for (let j = 0; j < kw; j++) {
-      const start = wp - dw * j;
-      const piece = mg === 1
-        ? g.slice(gp, { starts: [start], ends: [start + flat], axes: [3] })
-        : g.slice(gp, { starts: [q, start], ends: [q + 1, start + flat], axes: [2, 3] });
-      products.push(g.matmul(piece, stackT)); // [N, C, 1, kh]
-    }
-  }
-  const summed = g.reduceSum(g.concat(products, 2), { axes: [0], keepdims: false }); // [C, Mg·kw, kh]
+  const reach = dw * (kw - 1);
+  const oneHot = Array.from({ length: m }, () => Array.from({ length: kw }, (_, j) => Array.from({ length: reach + 1 }, (_, t) => (t === reach - dw * j ? 1 : 0)))).flat(2);
+  const shifts = g.conv(gz, g.constant(oneHot, [m * kw, 1, 1, reach + 1]), null, { pads: [0, reach, 0, wp - gz.shape[3]!], group: m });
+  // [N, M·kw, Ho, W'] → one row per (q, j) against the stack broadcast over them: one MatMul, one-row products.
+  const rowsOfShifts = reshapeTo(g, shifts, [n, c, mg * kw, 1, flat]);
+  const products = g.matmul(rowsOfShifts, permute(g, reshapeTo(g, stack, [n, c, 1, kh, flat]), [0, 1, 2, 4, 3])); // [N, C, Mg·kw, 1, kh]
+  const summed = g.reduceSum(products, { axes: [0], keepdims: false }); // [C, Mg·kw, 1, kh]
   return reshapeTo(g, permute(g, reshapeTo(g, summed, [c, mg, kw, kh]), [0, 1, 3, 2]), wShape);
 }
 

@@ -72,7 +72,7 @@ export function upsampledConv3x3(g: Graph, x: Tensor, w: Tensor, b: Tensor | nul
     }
     channels = oc!;
   }
-  if (allPhases) return g.depthToSpace(g.reshape(out, [n, channels * 4, h, wd]), 2, 'CRD');
+  if (allPhases) return g.depthToSpace(out === y ? y : g.reshape(out, [n, channels * 4, h, wd]), 2, 'CRD');
   return g.reshape(g.transpose(g.reshape(out, [n, channels, 2, h, wd * 2]), [0, 1, 3, 2, 4]), [n, channels, h * 2, wd * 2]);
 }
 
