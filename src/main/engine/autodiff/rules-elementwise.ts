@@ -85,9 +85,15 @@ function isZeroConstant(g: RuleContext['g'], t: Tensor): boolean {
 
 /**
  * The mask reads the output (`relu(x) > 0` exactly when `x > 0`), so nothing but the Relu reads the pre-activation
- * and ORT fuses a producing Conv with it (FusedConv: one pass less over the map).
+ * and ORT fuses a producing Conv with it (FusedConv: one pass less over the map). It is `min(y·2¹²⁶, 1)`: 1 for every
+ * output of at least the smallest normal float, 0 for 0 (a subnormal output, below 1.2·10⁻³⁸, would pass a scaled
+ * gradient). Two float ops that ORT runs on all threads, where a Greater's Cast runs on one: about a quarter faster.
  */
-const relu: VjpRule = (ctx) => onlyInput(ctx, () => passWhere(ctx, ctx.g.greater(ctx.node.outputs[0]!, 0), gy0(ctx)));
+const relu: VjpRule = (ctx) =>
+  onlyInput(ctx, () => {
+    const { g } = ctx;
+    return g.mul(gy0(ctx), g.clip(g.mul(ctx.node.outputs[0]!, 2 ** 126), undefined, 1));
+  });
 
 const leakyRelu: VjpRule = (ctx) =>
   onlyInput(ctx, () => {

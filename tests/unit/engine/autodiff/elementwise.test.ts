@@ -114,3 +114,18 @@ describe('clip gradient at its kinks', () => {
     }
   });
 });
+
+describe('relu gradient at its kink', () => {
+  it('passes the whole gradient for every positive normal output and none at 0, as PyTorch does', async () => {
+    const xs = [-3, -1e-30, 0, 2 ** -126, 1e-30, 1e-7, 2, 3e38];
+    const g = new Graph('relu-kink');
+    const x = g.input('x', 'float32', [xs.length]);
+    const up = g.input('up', 'float32', [xs.length]);
+    const [gx] = gradients(g, g.reduceSum(g.mul(g.relu(x), up), { keepdims: false }), [x]);
+    g.output('gx', gx!);
+    const ups = xs.map((_, i) => 1.5 - i);
+    const out = await runFloat(await sessionFor(g), g, new Map([['x', Float32Array.from(xs)], ['up', Float32Array.from(ups)]]));
+    // (+ 0 makes a −0, a negative gradient times a zero mask, compare equal to 0.)
+    expect([...out.get('gx')!.data].map((v) => v + 0)).toEqual(xs.map((v, i) => (v > 0 ? Math.fround(ups[i]!) : 0)));
+  });
+});
