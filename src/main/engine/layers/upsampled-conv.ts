@@ -58,7 +58,8 @@ export function upsampledConv3x3(g: Graph, x: Tensor, w: Tensor, b: Tensor | nul
   const phases = kernels.length;
   const kernel = g.reshape(g.concat(kernels, 1), [m * phases, cg, 3, 3]);
   const bias = b === null ? null : g.reshape(g.expand(g.reshape(b, [m, 1]), [m, phases]), [m * phases]);
-  const source = allPhases ? x : g.resize(x, { scales: [1, 1, 1, 2], mode: 'nearest' });
+  // Columns doubled by an outer product with [1, 1]: ORT runs a MatMul on all threads, a Resize on one.
+  const source = allPhases ? x : g.reshape(g.matmul(g.reshape(x, [n, c, h, wd, 1]), g.constant([1, 1], [1, 2])), [n, c, h, wd * 2]);
   const y = g.conv(source, kernel, bias, { pads: 1, group }); // channel (m, phase)
   const [, , yh, yw] = y.shape as [number, number, number, number];
   let out = y;
