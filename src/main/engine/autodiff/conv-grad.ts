@@ -54,6 +54,7 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
     return reshapeTo(g, g.reduceSum(perImage, { axes: [0], keepdims: false }), wShape);
   }
   if (cg === 1 && nsp === 2) return windowWeightGrad(g, x, gy, wShape, p);
+  if (groups === 1 && nsp === 2 && kk > 1 && c * kk <= SMALL_IM2COL_ROWS) return smallIm2colWeightGrad(g, x, gy, wShape, p);
   const xt = swapBatchChannel(g, x); // [C, N, ...spatial]
   // Only the rows/cols a kernel offset can reach are needed: the end pad is k + s·(Ho−1) − H − p, clamped at 0.
   const endNeed = outSp.map(
@@ -85,7 +86,7 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
         return whole ? from : g.slice(from, { starts: begin, ends: begin.map((b, i) => b + outSp[i]!), axes });
       });
   if (groups === 1 && slices.length > 1 && c * kk <= SMALL_IM2COL_ROWS) {
-    // Few input channels (an RGB stem): the im2col is small, and one Gemm over it beats k² Gemms of tiny outputs.
+    // Few input channels in a 1-D or 3-D conv: one Gemm over the small im2col beats k² Gemms of tiny outputs.
     const cols = reshapeTo(g, g.concat(slices, 0), [kk * c, np]); // offset-major rows
     const gw = g.gemm(reshapeTo(g, gyt, [m, np]), cols, null, { transB: true }); // [M, k²·C]
     return reshapeTo(g, permute(g, reshapeTo(g, gw, [m, kk, c]), [0, 2, 1]), wShape);
@@ -109,6 +110,59 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   return reshapeTo(g, permute(g, gw, [0, 2, 1]), wShape);
 }
 
+/** Sizes of a 2-D conv's weight gradient; `wp`: the input columns the kernel reaches, padding included. */
+function windowSizes(x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams) {
+  const [n, c] = x.shape as [number, number];
+  const [m, , kh, kw] = wShape as [number, number, number, number];
+  const [, , ho, wo] = gy.shape as [number, number, number, number];
+  const [, sw] = p.strides as [number, number];
+  const [, dw] = p.dilations as [number, number];
+  return { n, c, m, kh, kw, ho, wo, sw, dw, wp: sw * (wo - 1) + 1 + dw * (kw - 1) };
+}
+
+/**
+ * The k_h row windows of the padded input that a 2-D conv's kernel rows read, `[N, C, k_h, Ho, W']`, in one Gather
+ * (rows `s·ho + d·i`, so a row stride costs nothing). The input is padded at the top and left, and at the bottom
+ * and right up to what the kernel reaches; columns it never reaches (a floor in the forward output size) are cut,
+ * so the windows are exactly `wp` wide.
+ */
+function rowWindows(g: Graph, x: Tensor, p: ConvParams, kh: number, ho: number, wp: number): Tensor {
+  const [, , h, w] = x.shape as [number, number, number, number];
+  const [sh] = p.strides as [number, number];
+  const [dh] = p.dilations as [number, number];
+  const [pt, pl] = p.pads as [number, number];
+  const right = wp - w - pl;
+  const xc = right < 0 ? g.slice(x, { starts: [0], ends: [w + right], axes: [3] }) : x;
+  const bottom = Math.max(0, sh * (ho - 1) + dh * (kh - 1) + 1 - h - pt);
+  const pads = [0, 0, pt, pl, 0, 0, bottom, Math.max(0, right)];
+  const xp = pads.some((v) => v !== 0) ? g.pad(xc, pads) : xc;
+  const rows = Array.from({ length: kh }, (_, i) => Array.from({ length: ho }, (_, r) => sh * r + dh * i)).flat();
+  return g.gather(xp, rows, [kh, ho], 2);
+}
+
+/** One-hot 1×k kernels, `kw` per group: output `(group, j)` copies its input at column offset `dw·j`, or `dw·(kw−1−j)` when `reversed`. */
+function columnShiftKernel(g: Graph, groups: number, kw: number, dw: number, reversed: boolean): Tensor {
+  const reach = dw * (kw - 1);
+  const taps = Array.from({ length: kw }, (_, j) => (reversed ? reach - dw * j : dw * j));
+  const values = Array.from({ length: groups }, () => taps.map((tap) => Array.from({ length: reach + 1 }, (_, t) => (t === tap ? 1 : 0)))).flat(2);
+  return g.constant(values, [groups * kw, 1, 1, reach + 1]);
+}
+
+/**
+ * The weight gradient of a dense 2-D conv whose im2col is small (at most 32 rows: an RGB stem), built without a
+ * copy per kernel offset: the row windows (one Gather), then their k_w column windows at the column stride (one
+ * grouped Conv with one-hot 1×k kernels), rows ordered like the weight's `(c, i, j)`. One MatMul per image with the
+ * output gradient, summed over the batch; no channel-first copies.
+ */
+function smallIm2colWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
+  const { n, c, m, kh, kw, ho, wo, sw, dw, wp } = windowSizes(x, gy, wShape, p);
+  const windows = reshapeTo(g, rowWindows(g, x, p, kh, ho, wp), [n, c * kh, ho, wp]);
+  const cols = g.conv(windows, columnShiftKernel(g, c * kh, kw, dw, false), null, { strides: [1, sw], group: c * kh }); // [N, C·kh·kw, Ho, Wo]
+  const rowsOfCols = reshapeTo(g, cols, [n, c * kh * kw, ho * wo]);
+  const perImage = g.matmul(reshapeTo(g, gy, [n, m, ho * wo]), permute(g, rowsOfCols, [0, 2, 1])); // [N, M, C·kh·kw]
+  return reshapeTo(g, g.reduceSum(perImage, { axes: [0], keepdims: false }), wShape);
+}
+
 /**
  * The weight gradient of a 2-D conv with one input channel per group (depthwise, or a channel multiplier), without
  * an im2col or channel-first copies. Per image and channel the k_h×k_w gradient is the products of k_h row windows
@@ -122,25 +176,10 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
  * but the input's Pad runs on all of ORT's threads (its Pad and Slice run on one).
  */
 function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const [m, , kh, kw] = wShape as [number, number, number, number];
-  const [, , ho, wo] = gy.shape as [number, number, number, number];
-  const [sh, sw] = p.strides as [number, number];
-  const [dh, dw] = p.dilations as [number, number];
-  const [pt, pl] = p.pads as [number, number];
+  const { n, c, m, kh, kw, ho, wo, sw, dw, wp } = windowSizes(x, gy, wShape, p);
   const mg = m / c;
-  const wp = sw * (wo - 1) + 1 + dw * (kw - 1); // the input columns the kernel reaches, padding included
   const flat = ho * wp;
-
-  // Input: padded at the top and left, and at the bottom and right up to what the kernel reaches; columns it never
-  // reaches (a floor in the forward output size) are cut so that both planes have the width W'.
-  const right = wp - w - pl;
-  const xc = right < 0 ? g.slice(x, { starts: [0], ends: [w + right], axes: [3] }) : x;
-  const bottom = Math.max(0, sh * (ho - 1) + dh * (kh - 1) + 1 - h - pt);
-  const pads = [0, 0, pt, pl, 0, 0, bottom, Math.max(0, right)];
-  const xp = pads.some((v) => v !== 0) ? g.pad(xc, pads) : xc; // [N, C, Hp, W']
-  const rows = Array.from({ length: kh }, (_, i) => Array.from({ length: ho }, (_, r) => sh * r + dh * i)).flat();
-  const stack = g.gather(xp, rows, [kh, ho], 2); // [N, C, kh, Ho, W']
+  const stack = rowWindows(g, x, p, kh, ho, wp); // [N, C, kh, Ho, W']
 
   // Output gradient: zero-stuffed for a column stride (stuffing zeros beyond W' cut), then its k_w column shifts,
   // each zero-filled to the width W': a grouped Conv with one-hot 1×k kernels.
@@ -152,8 +191,7 @@ function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: Con
     if (wo * sw > wp) gz = g.slice(gz, { starts: [0], ends: [wp], axes: [3] });
   }
   const reach = dw * (kw - 1);
-  const oneHot = Array.from({ length: m }, () => Array.from({ length: kw }, (_, j) => Array.from({ length: reach + 1 }, (_, t) => (t === reach - dw * j ? 1 : 0)))).flat(2);
-  const shifts = g.conv(gz, g.constant(oneHot, [m * kw, 1, 1, reach + 1]), null, { pads: [0, reach, 0, wp - gz.shape[3]!], group: m });
+  const shifts = g.conv(gz, columnShiftKernel(g, m, kw, dw, true), null, { pads: [0, reach, 0, wp - gz.shape[3]!], group: m });
   // [N, M·kw, Ho, W'] → one row per (q, j) against the stack broadcast over them: one MatMul, one-row products.
   const rowsOfShifts = reshapeTo(g, shifts, [n, c, mg * kw, 1, flat]);
   const products = g.matmul(rowsOfShifts, permute(g, reshapeTo(g, stack, [n, c, 1, kh, flat]), [0, 1, 2, 4, 3])); // [N, C, Mg·kw, 1, kh]
