@@ -115,6 +115,18 @@ describe('clip gradient at its kinks', () => {
   });
 });
 
+describe('abs gradient at its kink', () => {
+  it('is ±1 for every normal input and 0 at 0, as PyTorch does', async () => {
+    const xs = [-3e38, -2, -(2 ** -126), 0, 2 ** -126, 1e-30, 5];
+    const g = new Graph('abs-kink');
+    const x = g.input('x', 'float32', [xs.length]);
+    const [gx] = gradients(g, g.reduceSum(g.abs(x), { keepdims: false }), [x]);
+    g.output('gx', gx!);
+    const out = await runFloat(await sessionFor(g), g, new Map([['x', Float32Array.from(xs)]]));
+    expect([...out.get('gx')!.data].map((v) => v + 0)).toEqual(xs.map((v) => (v > 0 ? 1 : v < 0 ? -1 : 0)));
+  });
+});
+
 describe('relu gradient at its kink', () => {
   it('passes the whole gradient for every positive normal output and none at 0, as PyTorch does', async () => {
     const xs = [-3, -1e-30, 0, 2 ** -126, 1e-30, 1e-7, 2, 3e38];
