@@ -110,34 +110,30 @@ export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   return reshapeTo(g, permute(g, gw, [0, 2, 1]), wShape);
 }
 
-/** Sizes of a 2-D conv's weight gradient; `wp`: the input columns the kernel reaches, padding included. */
+/** Sizes of a 2-D conv's weight gradient; `reach`: the kernel's column extent − 1, `pl`: the left padding. */
 function windowSizes(x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams) {
-  const [n, c] = x.shape as [number, number];
+  const [n, c, , w] = x.shape as [number, number, number, number];
   const [m, , kh, kw] = wShape as [number, number, number, number];
   const [, , ho, wo] = gy.shape as [number, number, number, number];
   const [, sw] = p.strides as [number, number];
   const [, dw] = p.dilations as [number, number];
-  return { n, c, m, kh, kw, ho, wo, sw, dw, wp: sw * (wo - 1) + 1 + dw * (kw - 1) };
+  return { n, c, w, m, kh, kw, ho, wo, sw, dw, reach: dw * (kw - 1), pl: p.pads[1]! };
 }
 
 /**
- * The k_h row windows of the padded input that a 2-D conv's kernel rows read, `[N, C, k_h, Ho, W']`, in one Gather
- * (rows `s·ho + d·i`, so a row stride costs nothing). The input is padded at the top and left, and at the bottom
- * and right up to what the kernel reaches; columns it never reaches (a floor in the forward output size) are cut,
- * so the windows are exactly `wp` wide.
+ * The k_h row windows that a 2-D conv's kernel rows read, `[N, C, k_h, Ho, W]`, in one Gather: window i, row r is
+ * input row `s·r + d·i − pad_top`, and a row outside the input (the padding) reads one appended zero row. Columns
+ * are not padded: the consumers' Convs zero-fill them (a Pad copies on one thread).
  */
-function rowWindows(g: Graph, x: Tensor, p: ConvParams, kh: number, ho: number, wp: number): Tensor {
-  const [, , h, w] = x.shape as [number, number, number, number];
+function rowWindows(g: Graph, x: Tensor, p: ConvParams, kh: number, ho: number): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
   const [sh] = p.strides as [number, number];
   const [dh] = p.dilations as [number, number];
-  const [pt, pl] = p.pads as [number, number];
-  const right = wp - w - pl;
-  const xc = right < 0 ? g.slice(x, { starts: [0], ends: [w + right], axes: [3] }) : x;
-  const bottom = Math.max(0, sh * (ho - 1) + dh * (kh - 1) + 1 - h - pt);
-  const pads = [0, 0, pt, pl, 0, 0, bottom, Math.max(0, right)];
-  const xp = pads.some((v) => v !== 0) ? g.pad(xc, pads) : xc;
-  const rows = Array.from({ length: kh }, (_, i) => Array.from({ length: ho }, (_, r) => sh * r + dh * i)).flat();
-  return g.gather(xp, rows, [kh, ho], 2);
+  const [pt] = p.pads as [number, number];
+  const rows = Array.from({ length: kh }, (_, i) => Array.from({ length: ho }, (_, r) => sh * r + dh * i - pt)).flat();
+  if (rows.every((r) => r >= 0 && r < h)) return g.gather(x, rows, [kh, ho], 2);
+  const withZeroRow = g.concat([x, g.expand(g.scalar(0), [n, c, 1, w])], 2);
+  return g.gather(withZeroRow, rows.map((r) => (r >= 0 && r < h ? r : h)), [kh, ho], 2);
 }
 
 /** One-hot 1×k kernels, `kw` per group: output `(group, j)` copies its input at column offset `dw·j`, or `dw·(kw−1−j)` when `reversed`. */
@@ -155,9 +151,12 @@ function columnShiftKernel(g: Graph, groups: number, kw: number, dw: number, rev
  * output gradient, summed over the batch; no channel-first copies.
  */
 function smallIm2colWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
-  const { n, c, m, kh, kw, ho, wo, sw, dw, wp } = windowSizes(x, gy, wShape, p);
-  const windows = reshapeTo(g, rowWindows(g, x, p, kh, ho, wp), [n, c * kh, ho, wp]);
-  const cols = g.conv(windows, columnShiftKernel(g, c * kh, kw, dw, false), null, { strides: [1, sw], group: c * kh }); // [N, C·kh·kw, Ho, Wo]
+  const { n, c, w, m, kh, kw, ho, wo, sw, dw, reach, pl } = windowSizes(x, gy, wShape, p);
+  const windows = reshapeTo(g, rowWindows(g, x, p, kh, ho), [n, c * kh, ho, w]);
+  // Padded right up to the last column the kernel reaches (the output size's floor never needs more than that).
+  const right = Math.max(0, sw * (wo - 1) + 1 + reach - w - pl);
+  const kernel = columnShiftKernel(g, c * kh, kw, dw, false);
+  const cols = g.conv(windows, kernel, null, { pads: [0, pl, 0, right], strides: [1, sw], group: c * kh }); // [N, C·kh·kw, Ho, Wo]
   const rowsOfCols = reshapeTo(g, cols, [n, c * kh * kw, ho * wo]);
   const perImage = g.matmul(reshapeTo(g, gy, [n, m, ho * wo]), permute(g, rowsOfCols, [0, 2, 1])); // [N, M, C·kh·kw]
   return reshapeTo(g, g.reduceSum(perImage, { axes: [0], keepdims: false }), wShape);
@@ -166,33 +165,35 @@ function smallIm2colWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
 /**
  * The weight gradient of a 2-D conv with one input channel per group (depthwise, or a channel multiplier), without
  * an im2col or channel-first copies. Per image and channel the k_h×k_w gradient is the products of k_h row windows
- * of the padded input with k_w zero-filled column shifts of the output gradient, both Ho×W' planes (W': the input
- * columns the kernel reaches):
- *   dW[m, i, j] = Σₙ Σ_t rows_i(x̂)[t] · shift_j(ĝ_m)[t],   t over Ho·W'.
- * One Gather stacks the k_h row windows (rows `s·ho + d·i`, so a row stride costs nothing); a column stride is
- * handled by zero-stuffing the output gradient (`ĝ[s·wo] = gy[wo]`, zeros between), which keeps every copy
- * contiguous. One grouped Conv makes the k_w·Mg gradient shifts, and one MatMul multiplies each, as one row, with
- * the stack (one-row products are ORT's fast case; two or more rows per batch measured 3–4× slower). Every op here
- * but the input's Pad runs on all of ORT's threads (its Pad and Slice run on one).
+ * of the input with k_w zero-filled column shifts of the output gradient, both Ho×W planes:
+ *   dW[m, i, j] = Σₙ Σ_t rows_i(x)[t] · shift_j(ĝ_m)[t],   t over Ho·W.
+ * One Gather stacks the row windows (a row stride costs nothing, see rowWindows); a column stride is handled by
+ * zero-stuffing the output gradient (`ĝ[s·wo] = gy[wo]`, zeros between), which keeps every copy contiguous. One
+ * grouped Conv makes the k_w·Mg gradient shifts (and the column padding), and one MatMul multiplies each, as one
+ * row, with the stack (one-row products are ORT's fast case; two or more rows per batch measured 3–4× slower).
+ * Every op here runs on all of ORT's threads (its Pad and Slice run on one).
  */
 function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
-  const { n, c, m, kh, kw, ho, wo, sw, dw, wp } = windowSizes(x, gy, wShape, p);
+  const { n, c, w, m, kh, kw, ho, wo, sw, dw, reach, pl } = windowSizes(x, gy, wShape, p);
   const mg = m / c;
-  const flat = ho * wp;
-  const stack = rowWindows(g, x, p, kh, ho, wp); // [N, C, kh, Ho, W']
+  const flat = ho * w;
+  const stack = rowWindows(g, x, p, kh, ho); // [N, C, kh, Ho, W]
 
-  // Output gradient: zero-stuffed for a column stride (stuffing zeros beyond W' cut), then its k_w column shifts,
-  // each zero-filled to the width W': a grouped Conv with one-hot 1×k kernels.
+  // Output gradient: zero-stuffed for a column stride, then its k_w column shifts aligned with the input's columns,
+  // zero-filled to its width W: shift j at column u holds ĝ[u + pad_left − d·j], one grouped Conv with one-hot 1×k
+  // kernels. Columns that pair with no input column (left of a padding beyond the kernel, right of the input) are cut.
   let gz = gy;
   if (sw > 1) {
     // An outer product with [1, 0, …]: on ORT's CPU provider about 4× faster than a broadcast Mul, 6× than a Pad.
     const comb = g.constant([1, ...new Array<number>(sw - 1).fill(0)], [1, sw]);
     gz = reshapeTo(g, g.matmul(reshapeTo(g, gy, [n, m, ho, wo, 1]), comb), [n, m, ho, wo * sw]);
-    if (wo * sw > wp) gz = g.slice(gz, { starts: [0], ends: [wp], axes: [3] });
   }
-  const reach = dw * (kw - 1);
-  const shifts = g.conv(gz, columnShiftKernel(g, m, kw, dw, true), null, { pads: [0, reach, 0, wp - gz.shape[3]!], group: m });
-  // [N, M·kw, Ho, W'] → one row per (q, j) against the stack broadcast over them: one MatMul, one-row products.
+  const skip = Math.max(0, pl - reach);
+  const keep = Math.min(gz.shape[3]!, w + pl) - skip;
+  if (skip > 0 || keep < gz.shape[3]!) gz = g.slice(gz, { starts: [skip], ends: [skip + keep], axes: [3] });
+  const left = reach - pl + skip;
+  const shifts = g.conv(gz, columnShiftKernel(g, m, kw, dw, true), null, { pads: [0, left, 0, w + reach - left - keep], group: m });
+  // [N, M·kw, Ho, W] → one row per (q, j) against the stack broadcast over them: one MatMul, one-row products.
   const rowsOfShifts = reshapeTo(g, shifts, [n, c, mg * kw, 1, flat]);
   const products = g.matmul(rowsOfShifts, permute(g, reshapeTo(g, stack, [n, c, 1, kh, flat]), [0, 1, 2, 4, 3])); // [N, C, Mg·kw, 1, kh]
   const summed = g.reduceSum(products, { axes: [0], keepdims: false }); // [C, Mg·kw, 1, kh]
