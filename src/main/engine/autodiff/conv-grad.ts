@@ -136,12 +136,10 @@ function rowWindows(g: Graph, x: Tensor, p: ConvParams, kh: number, ho: number):
   return g.gather(withZeroRow, rows.map((r) => (r >= 0 && r < h ? r : h)), [kh, ho], 2);
 }
 
-/** One-hot 1×k kernels, `kw` per group: output `(group, j)` copies its input at column offset `dw·j`, or `dw·(kw−1−j)` when `reversed`. */
-function columnShiftKernel(g: Graph, groups: number, kw: number, dw: number, reversed: boolean): Tensor {
-  const reach = dw * (kw - 1);
-  const taps = Array.from({ length: kw }, (_, j) => (reversed ? reach - dw * j : dw * j));
+/** One-hot 1×(reach+1) kernels, one per tap for each of `groups` groups: output `(group, t)` copies its input at column offset `taps[t]`. */
+function columnShiftKernel(g: Graph, groups: number, taps: readonly number[], reach: number): Tensor {
   const values = Array.from({ length: groups }, () => taps.map((tap) => Array.from({ length: reach + 1 }, (_, t) => (t === tap ? 1 : 0)))).flat(2);
-  return g.constant(values, [groups * kw, 1, 1, reach + 1]);
+  return g.constant(values, [groups * taps.length, 1, 1, reach + 1]);
 }
 
 /**
@@ -155,7 +153,7 @@ function smallIm2colWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
   const windows = reshapeTo(g, rowWindows(g, x, p, kh, ho), [n, c * kh, ho, w]);
   // Padded right up to the last column the kernel reaches (the output size's floor never needs more than that).
   const right = Math.max(0, sw * (wo - 1) + 1 + reach - w - pl);
-  const kernel = columnShiftKernel(g, c * kh, kw, dw, false);
+  const kernel = columnShiftKernel(g, c * kh, Array.from({ length: kw }, (_, j) => dw * j), reach);
   const cols = g.conv(windows, kernel, null, { pads: [0, pl, 0, right], strides: [1, sw], group: c * kh }); // [N, C·kh·kw, Ho, Wo]
   const rowsOfCols = reshapeTo(g, cols, [n, c * kh * kw, ho * wo]);
   const perImage = g.matmul(reshapeTo(g, gy, [n, m, ho * wo]), permute(g, rowsOfCols, [0, 2, 1])); // [N, M, C·kh·kw]
@@ -192,11 +190,22 @@ function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: Con
   const keep = Math.min(gz.shape[3]!, w + pl) - skip;
   if (skip > 0 || keep < gz.shape[3]!) gz = g.slice(gz, { starts: [skip], ends: [skip + keep], axes: [3] });
   const left = reach - pl + skip;
-  const shifts = g.conv(gz, columnShiftKernel(g, m, kw, dw, true), null, { pads: [0, left, 0, w + reach - left - keep], group: m });
-  // [N, M·kw, Ho, W] → one row per (q, j) against the stack broadcast over them: one MatMul, one-row products.
-  const rowsOfShifts = reshapeTo(g, shifts, [n, c, mg * kw, 1, flat]);
-  const products = g.matmul(rowsOfShifts, permute(g, reshapeTo(g, stack, [n, c, 1, kh, flat]), [0, 1, 2, 4, 3])); // [N, C, Mg·kw, 1, kh]
-  const summed = g.reduceSum(products, { axes: [0], keepdims: false }); // [C, Mg·kw, 1, kh]
+  // The shift that moves nothing (stride 1, j = pad_left/d) is the output gradient itself: not copied.
+  const unmoved = sw === 1 && skip === 0 && keep === w && pl % dw === 0 && pl / dw < kw ? pl / dw : -1;
+  const moved = Array.from({ length: kw }, (_, j) => j).filter((j) => j !== unmoved);
+  const stackT = permute(g, reshapeTo(g, stack, [n, c, 1, kh, flat]), [0, 1, 2, 4, 3]);
+  // Each shift row times the stack, broadcast over the rows: one MatMul of one-row products, [N, C, Mg·k, 1, kh].
+  const rowProducts = (rows: Tensor, k: number): Tensor => reshapeTo(g, g.matmul(reshapeTo(g, rows, [n, c, mg * k, 1, flat]), stackT), [n, c, mg, k, kh]);
+  const shifted = moved.length === 0 ? null : rowProducts(g.conv(gz, columnShiftKernel(g, m, moved.map((j) => reach - dw * j), reach), null, {
+    pads: [0, left, 0, w + reach - left - keep],
+    group: m,
+  }), moved.length); // [N, C, Mg, moved, kh]
+  const parts: Tensor[] = [];
+  if (unmoved > 0) parts.push(g.slice(shifted!, { starts: [0], ends: [unmoved], axes: [3] }));
+  if (unmoved >= 0) parts.push(rowProducts(gz, 1));
+  if (unmoved < kw - 1 && shifted) parts.push(unmoved < 0 ? shifted : g.slice(shifted, { starts: [unmoved], ends: [kw - 1], axes: [3] }));
+  const products = parts.length === 1 ? parts[0]! : g.concat(parts, 3); // [N, C, Mg, kw, kh]
+  const summed = g.reduceSum(products, { axes: [0], keepdims: false }); // [C, Mg, kw, kh]
   return reshapeTo(g, permute(g, reshapeTo(g, summed, [c, mg, kw, kh]), [0, 1, 3, 2]), wShape);
 }
 

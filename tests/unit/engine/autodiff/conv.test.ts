@@ -29,6 +29,7 @@ const convCases: ConvCase[] = [
   { name: 'depthwise 5×2 dilation 2, asymmetric pads', x: [2, 3, 9, 8], w: [3, 1, 5, 2], group: 3, dilations: [2, 2], pads: [3, 0, 1, 2] },
   { name: 'depthwise multiplier 3, no padding', x: [2, 2, 6, 7], w: [6, 1, 3, 2], group: 2, bias: true },
   { name: 'depthwise, pads beyond kernel extent', x: [1, 2, 4, 5], w: [2, 1, 3, 3], group: 2, pads: [3, 2, 1, 3] },
+  { name: 'depthwise 3×1, no column shift at all', x: [2, 2, 6, 4], w: [2, 1, 3, 1], group: 2, pads: [1, 0, 1, 0] },
   // Strided: row windows at the stride, the output gradient zero-stuffed between columns.
   { name: 'depthwise stride 2, even size, no padding (a floor drops a column)', x: [2, 2, 10, 10], w: [2, 1, 3, 3], group: 2, strides: [2, 2] },
   { name: 'depthwise stride 3×2 + dilation 2 + asym pads', x: [1, 3, 11, 9], w: [3, 1, 3, 2], group: 3, strides: [3, 2], dilations: [2, 2], pads: [1, 2, 0, 1] },
