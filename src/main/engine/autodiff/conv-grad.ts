@@ -1,4 +1,4 @@
-// Gradients of convolutions written GEMM-friendly: im2col weight gradients, flipped-kernel / ConvTranspose input gradients.
+// Gradients of convolutions written GEMM-friendly: row-window and im2col weight gradients, flipped-kernel / ConvTranspose input gradients.
 import type { Graph, Shape, Tensor } from '../graph/index.ts';
 import { INT64_MIN } from '../graph/index.ts';
 import { permute, reshapeTo } from './rule.ts';
@@ -28,10 +28,12 @@ function swapBatchChannel(g: Graph, t: Tensor): Tensor {
 }
 
 /**
- * Gradient of `y = conv(x, w)` with respect to `w`, as im2col + GEMM: the input is put channel-first, padded, and
- * cut into k² strided Slices (one per kernel offset); each Slice `[C, N·Ho·Wo]` times the output gradient
- * `[M, N·Ho·Wo]` gives the weight gradient at that offset. Grouped and depthwise convs concatenate the Slices into
- * `[G, Cg·k², N·Ho·Wo]` for one batched MatMul (per-offset batched products measured slower there).
+ * Gradient of `y = conv(x, w)` with respect to `w`. 2-D convs with one input channel per group (depthwise) and dense
+ * 2-D convs with a small im2col build no copy per kernel offset (windowWeightGrad, smallIm2colWeightGrad); a 1×1
+ * conv is a MatMul per image. The rest is im2col + GEMM: the input is put channel-first, padded, and cut into k²
+ * strided Slices (one per kernel offset); each Slice `[C, N·Ho·Wo]` times the output gradient `[M, N·Ho·Wo]` gives
+ * the weight gradient at that offset. Other grouped convs concatenate the Slices into `[G, Cg·k², N·Ho·Wo]` for one
+ * batched MatMul (per-offset batched products measured slower there).
  */
 export function convWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
   const nsp = x.rank - 2;
