@@ -171,7 +171,7 @@ function smallIm2colWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p
  * zero-stuffing the output gradient (`ĝ[s·wo] = gy[wo]`, zeros between), which keeps every copy contiguous. One
  * grouped Conv makes the k_w·Mg gradient shifts (and the column padding), and one MatMul multiplies each, as one
  * row, with the stack (one-row products are ORT's fast case; two or more rows per batch measured 3–4× slower).
- * Every op here runs on all of ORT's threads (its Pad and Slice run on one).
+ * Every op that copies a whole map runs on all of ORT's threads (its Pad and Slice run on one).
  */
 function windowWeightGrad(g: Graph, x: Tensor, gy: Tensor, wShape: Shape, p: ConvParams): Tensor {
   const { n, c, w, m, kh, kw, ho, wo, sw, dw, reach, pl } = windowSizes(x, gy, wShape, p);
