@@ -37,8 +37,8 @@ export interface UpsampledConvOptions {
  * keeps its own outputs. The same numbers without the k²-times larger im2col of the upsampled map:
  * - few outputs (M < C/2, e.g. an RGB head): all four phases in one conv at the low resolution, then DepthToSpace
  *   (CRD); ORT interleaves columns element by element, which costs per output channel;
- * - otherwise: only the rows are phased; columns are upsampled first (a cheap Resize) and the two row phases are
- *   interleaved by a Transpose that moves whole rows.
+ * - otherwise: only the rows are phased; columns are doubled first (a cheap outer product) and the two row phases
+ *   are interleaved by a Transpose that moves whole rows.
  */
 export function upsampledConv3x3(g: Graph, x: Tensor, w: Tensor, b: Tensor | null = null, opts: UpsampledConvOptions = {}): Tensor {
   const group = opts.group ?? 1;
